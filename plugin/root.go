@@ -1,0 +1,46 @@
+// Package plugin wires the kubectl-profiles cobra commands together.
+package plugin
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	_ "k8s.io/client-go/plugin/pkg/client/auth" // cloud auth providers in kubeconfigs
+
+	"github.com/kubectl-profiles/kubectl-profiles/plugin/cli"
+)
+
+// Main runs the plugin with args and returns the process exit status.
+func Main(args []string) int {
+	streams := genericiooptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}
+	root := NewRootCmd(streams)
+	root.SetArgs(args)
+	err := root.Execute()
+	if err != nil {
+		// One line, no usage dump, no stack.
+		fmt.Fprintf(streams.ErrOut, "error: %s\n", strings.TrimSpace(cli.OneLine(err.Error())))
+	}
+	return cli.CodeOf(err)
+}
+
+// NewRootCmd builds the command tree.
+func NewRootCmd(streams genericiooptions.IOStreams) *cobra.Command {
+	flags := genericclioptions.NewConfigFlags(true)
+	root := &cobra.Command{
+		Use:           "profiles",
+		Short:         "Show what Linkerd really does with your ServiceProfiles",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Annotations:   map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl profiles"},
+	}
+	flags.AddFlags(root.PersistentFlags())
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return cli.Usagef("%v (see '%s --help')", err, c.CommandPath())
+	})
+	_ = flags
+	return root
+}
