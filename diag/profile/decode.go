@@ -48,7 +48,7 @@ func explainDecodeError(err error) error {
 	switch {
 	case strings.Contains(msg, "map[uint32]struct"):
 		return fmt.Errorf("spec.opaquePorts cannot be decoded by the Linkerd control plane (its Go type is not the CRD's string array): remove it and use the Service's config.linkerd.io/opaque-ports annotation: %w", err)
-	case strings.Contains(msg, "cannot unmarshal array") && strings.Contains(msg, "RequestMatch"):
+	case strings.Contains(msg, "cannot unmarshal array") && strings.Contains(msg, ".not of type") && strings.Contains(msg, "RequestMatch"):
 		return fmt.Errorf("a request condition's `not` is a list, but the Linkerd control plane only decodes a single object there: %w", err)
 	}
 	return err
