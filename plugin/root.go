@@ -12,6 +12,8 @@ import (
 	_ "k8s.io/client-go/plugin/pkg/client/auth" // cloud auth providers in kubeconfigs
 
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/cli"
+	"github.com/kubectl-profiles/kubectl-profiles/plugin/completion"
+	"github.com/kubectl-profiles/kubectl-profiles/plugin/version"
 )
 
 // Main runs the plugin with args and returns the process exit status.
@@ -41,6 +43,8 @@ func NewRootCmd(streams genericiooptions.IOStreams) *cobra.Command {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return cli.Usagef("%v (see '%s --help')", err, c.CommandPath())
 	})
+	completion.RegisterConfigFlags(root, flags)
+	root.AddCommand(version.NewCmd(streams), completion.NewCmd(streams))
 	_ = flags
 	return root
 }
