@@ -1,0 +1,130 @@
+// Package destination talks to Linkerd's destination service the way a proxy
+// does: GetProfile with a context token, first message only, always bounded
+// by a timeout. One gRPC connection is shared by every lookup of a run.
+package destination
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	pb "github.com/linkerd/linkerd2-proxy-api/go/destination"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/connectivity"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+
+	"github.com/kubectl-profiles/kubectl-profiles/diag/report"
+)
+
+// Client is a connection to a destination service.
+type Client struct {
+	addr   string
+	conn   *grpc.ClientConn
+	client pb.DestinationClient
+	close  func()
+}
+
+// Dial connects to addr (host:port) in plaintext, as `linkerd diagnostics`
+// does: the destination container listens without TLS on :8086. It waits at
+// most timeout for the connection to be ready, so a wrong address fails
+// fast with a clear message instead of every lookup timing out.
+func Dial(ctx context.Context, addr string, timeout time.Duration) (*Client, error) {
+	conn, err := grpc.NewClient(addr,
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		// Profiles are small, but never let a misbehaving server make us
+		// allocate without bound.
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(16<<20)),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("invalid destination address %q: %v", addr, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	conn.Connect()
+	for {
+		s := conn.GetState()
+		if s == connectivity.Ready {
+			break
+		}
+		if !conn.WaitForStateChange(ctx, s) {
+			conn.Close()
+			return nil, fmt.Errorf("destination unreachable at %s (no gRPC connection within %s): check --destination-addr or the port-forward", addr, timeout)
+		}
+	}
+	return &Client{addr: addr, conn: conn, client: pb.NewDestinationClient(conn), close: func() {}}, nil
+}
+
+// OnClose registers cleanup to run after the connection closes (e.g. stop
+// a port-forward).
+func (c *Client) OnClose(f func()) {
+	prev := c.close
+	c.close = func() { prev(); f() }
+}
+
+// Addr is the address dialled.
+func (c *Client) Addr() string { return c.addr }
+
+// Close closes the connection.
+func (c *Client) Close() error {
+	err := c.conn.Close()
+	c.close()
+	return err
+}
+
+// Token is the JSON context token the proxy injector configures:
+// {"ns":..., "nodeName":..., "pod":...}. Empty fields are left out.
+type Token struct {
+	Namespace string `json:"ns,omitempty"`
+	NodeName  string `json:"nodeName,omitempty"`
+	Pod       string `json:"pod,omitempty"`
+}
+
+// String encodes the token.
+func (t Token) String() string {
+	b, _ := json.Marshal(t) // cannot fail: three strings
+	return string(b)
+}
+
+// Path is the authority a proxy asks for: <fqdn>:<port>.
+func Path(fqdn string, port uint32) string { return fmt.Sprintf("%s:%d", fqdn, port) }
+
+// GetProfile subscribes like a proxy, takes the first message and cancels
+// (the stream never ends on its own). If nothing arrives within timeout it
+// returns an error wrapping report.ErrSilent; the real server is silent when
+// it cannot translate a profile.
+func (c *Client) GetProfile(ctx context.Context, path string, token Token, timeout time.Duration) (*pb.DestinationProfile, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel() // ends the subscription server-side
+	stream, err := c.client.GetProfile(ctx, &pb.GetDestination{Path: path, ContextToken: token.String()})
+	if err != nil {
+		return nil, c.explain(ctx, path, err, timeout)
+	}
+	msg, err := stream.Recv()
+	if err != nil {
+		return nil, c.explain(ctx, path, err, timeout)
+	}
+	return msg, nil
+}
+
+func (c *Client) explain(ctx context.Context, path string, err error, timeout time.Duration) error {
+	st, _ := status.FromError(err)
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded) || st.Code() == codes.DeadlineExceeded:
+		if c.conn.GetState() != connectivity.Ready {
+			return fmt.Errorf("destination at %s became unreachable during the lookup of %s", c.addr, path)
+		}
+		return fmt.Errorf("GetProfile %s: %w (%s)", path, report.ErrSilent, timeout)
+	case errors.Is(ctx.Err(), context.Canceled) || st.Code() == codes.Canceled:
+		return fmt.Errorf("GetProfile %s: canceled", path)
+	case st.Code() == codes.Unavailable:
+		return fmt.Errorf("destination unreachable at %s: %s", c.addr, st.Message())
+	case st.Code() == codes.OK && err != nil:
+		// io.EOF: the server ended the stream (e.g. queue overflow) before sending.
+		return fmt.Errorf("GetProfile %s: the destination closed the stream without a profile", path)
+	}
+	return fmt.Errorf("GetProfile %s: the destination answered %s: %s", path, st.Code(), st.Message())
+}
