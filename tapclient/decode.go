@@ -77,12 +77,22 @@ const (
 var methodNames = []string{"GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "HEAD", "TRACE"}
 var schemeNames = []string{"HTTP", "HTTPS"}
 
-// Decoder decodes TapEvents, interning the label keys and values that repeat
-// from event to event (pod names, namespaces, "tls"...) to save allocations.
+// Decoder decodes TapEvents, interning the strings that repeat from event to
+// event (label keys and values, authorities) and reusing the label map of an
+// endpoint whose labels are byte-for-byte those of an earlier event: the
+// same pods show up again and again. Label maps from a Decoder are
+// therefore shared between events and must be treated as read-only.
 // A Decoder is not safe for concurrent use; its zero value is ready.
 type Decoder struct {
 	intern map[string]string
+	labels map[string]map[string]string // raw EndpointMeta/RouteMeta -> labels
 }
+
+// Bounds of the label-map cache.
+const (
+	maxLabelSets    = 1024
+	maxLabelSetSize = 4096
+)
 
 // The intern table is bounded so that high-cardinality values (paths) cannot
 // grow it without limit.
@@ -207,10 +217,28 @@ func decodeTCPAddr(b []byte) (ip netip.Addr, port uint32, err error) {
 	return ip, port, err
 }
 
-// decodeLabels reads an EndpointMeta/RouteMeta. A present message always
-// yields a non-nil map only if it has entries; repeated messages merge, as
-// protobuf requires.
+// decodeLabels reads an EndpointMeta/RouteMeta into m (nil when there are
+// no labels). A repeated field merges into the earlier map, as protobuf
+// requires; m is then a fresh map because cached ones are shared.
 func (d *Decoder) decodeLabels(b []byte, m map[string]string) (map[string]string, error) {
+	if len(b) == 0 {
+		return m, nil
+	}
+	cacheable := d != nil && m == nil && len(b) <= maxLabelSetSize
+	if cacheable {
+		if cached, ok := d.labels[string(b)]; ok {
+			return cached, nil
+		}
+	}
+	if m == nil {
+		m = make(map[string]string, countEntries(b))
+	} else {
+		merged := make(map[string]string, len(m)+countEntries(b))
+		for k, v := range m {
+			merged[k] = v
+		}
+		m = merged
+	}
 	err := walk(b, func(num protowire.Number, typ protowire.Type, v []byte, _ uint64) error {
 		if num != fMetaLabels || typ != protowire.BytesType {
 			return nil
@@ -231,13 +259,45 @@ func (d *Decoder) decodeLabels(b []byte, m map[string]string) (map[string]string
 		if err != nil {
 			return err
 		}
-		if m == nil {
-			m = make(map[string]string, 8)
-		}
 		m[d.str(key)] = d.str(val)
 		return nil
 	})
-	return m, err
+	if err != nil {
+		return nil, err
+	}
+	if len(m) == 0 {
+		return nil, nil
+	}
+	if cacheable {
+		if d.labels == nil {
+			d.labels = make(map[string]map[string]string, 16)
+		}
+		if len(d.labels) < maxLabelSets {
+			d.labels[string(b)] = m
+		}
+	}
+	return m, nil
+}
+
+// countEntries is a size hint: the number of map entries in a meta message,
+// so the map is allocated once at the right size.
+func countEntries(b []byte) int {
+	n := 0
+	for len(b) > 0 {
+		num, typ, k := protowire.ConsumeTag(b)
+		if k < 0 {
+			break
+		}
+		m := protowire.ConsumeFieldValue(num, typ, b[k:])
+		if m < 0 {
+			break
+		}
+		if num == fMetaLabels {
+			n++
+		}
+		b = b[k+m:]
+	}
+	return n
 }
 
 func (d *Decoder) decodeHTTP(b []byte, ev *Event) error {

@@ -40,7 +40,7 @@ const DefaultTapAdminClusterRole = "linkerd-linkerd-viz-tap-admin"
 // Error is a tap failure reported by the API server or the tap server.
 type Error struct {
 	Reason Reason
-	Code   int    // HTTP status; 0 for linkerd-error replies and mid-stream errors
+	Code   int // HTTP status; 0 for linkerd-error replies and mid-stream errors
 	// Message is what the server said (may span lines, as "no pods to tap"
 	// does); Hint says what to do next.
 	Message string

@@ -66,6 +66,8 @@ type Header struct {
 
 // Event is one decoded TapEvent: a request start, a response start or a
 // response end seen by one proxy. Fields that do not apply to Kind are zero.
+// Label maps of events read from a Stream are shared between events (see
+// Decoder): read them, do not modify them.
 type Event struct {
 	Direction   Direction `json:"direction"`
 	Kind        Kind      `json:"kind"`
