@@ -762,3 +762,19 @@ spec:
  "parentRef":{"resource":{"group":"core","kind":"Service","name":"webapp","namespace":"ns","port":80}},
  "profileRef":{"resource":{"group":"linkerd.io","kind":"ServiceProfile","name":"webapp.ns.svc.mycluster.local","namespace":"ns"}}}`)
 }
+
+func TestWebhookOnlyRejectionsStillServe(t *testing.T) {
+	// §5.1 vs §4: the webhook's strict decode rejects an unknown field, but
+	// the controller decodes leniently and serves the profile; the unknown
+	// `isSuccess` does not become isFailure.
+	doc := "spec:\n  routes:\n  - name: r\n    condition:\n      method: GET\n    responseClasses:\n    - condition:\n        status:\n          min: 200\n          max: 299\n      isSuccess: true\n"
+	if _, err := profile.DecodeStrict([]byte(doc)); err == nil {
+		t.Fatal("webhook-style decode accepted isSuccess")
+	}
+	dp, _, err := Profile(decode(t, doc), webapp)
+	if err != nil {
+		t.Fatalf("translator rejected it: %v", err)
+	}
+	rc := dp.Routes[0].ResponseClasses[0]
+	protoEqual(t, "response class", rc, &pb.ResponseClass{Condition: rspStatus(200, 299)})
+}
