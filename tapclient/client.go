@@ -274,8 +274,8 @@ func (s *Stream) Next() (*Event, error) {
 			s.timer.Stop()
 		}
 		switch {
-		case !ok || s.ctx.Err() != nil:
-			// Errors caused by our own cancellation are a clean end.
+		case !ok || s.ctx.Err() != nil || s.closed():
+			// Errors caused by cancellation or Close are a clean end.
 			s.err = io.EOF
 		case it.err != nil:
 			s.err = it.err
@@ -290,6 +290,15 @@ func (s *Stream) Next() (*Event, error) {
 		s.err = io.EOF
 		s.Close()
 		return nil, io.EOF
+	}
+}
+
+func (s *Stream) closed() bool {
+	select {
+	case <-s.done:
+		return true
+	default:
+		return false
 	}
 }
 
