@@ -13,7 +13,7 @@ func ev(dir Direction, kind Kind, ip string, base uint32, stream uint64) *Event 
 func TestCorrelator(t *testing.T) {
 	c := NewCorrelator(10)
 	reqA := ev(DirectionInbound, KindRequest, "10.0.0.1", 1, 0)
-	reqB := ev(DirectionInbound, KindRequest, "10.0.0.2", 1, 0) // same id, other pod
+	reqB := ev(DirectionInbound, KindRequest, "10.0.0.2", 1, 0)  // same id, other pod
 	reqC := ev(DirectionOutbound, KindRequest, "10.0.0.1", 1, 0) // same id and pod, other direction
 	for _, r := range []*Event{reqA, reqB, reqC} {
 		if got := c.Observe(r); got != r {
