@@ -13,12 +13,17 @@ import (
 
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/cli"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/completion"
+	"github.com/kubectl-profiles/kubectl-profiles/plugin/get"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/version"
 )
 
 // Main runs the plugin with args and returns the process exit status.
 func Main(args []string) int {
-	streams := genericiooptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}
+	return Run(args, genericiooptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr})
+}
+
+// Run is Main with explicit streams, for tests.
+func Run(args []string, streams genericiooptions.IOStreams) int {
 	root := NewRootCmd(streams)
 	root.SetArgs(args)
 	err := root.Execute()
@@ -45,6 +50,7 @@ func NewRootCmd(streams genericiooptions.IOStreams) *cobra.Command {
 	})
 	completion.RegisterConfigFlags(root, flags)
 	root.AddCommand(version.NewCmd(streams), completion.NewCmd(streams))
+	root.AddCommand(get.NewCmd(flags, streams))
 	_ = flags
 	return root
 }

@@ -124,6 +124,9 @@ func portFindings(in Input, l PortLookup, out expect.Outcome, p PortReport) []fi
 	}
 
 	switch out.Source {
+	case expect.SourceRejected:
+		add(analyze.CodeServiceRejected, finding.Error,
+			"the destination rejects lookups for %s/%s (%s: %s): proxies get no profile for it", in.Service.Namespace, in.Service.Name, out.Rejected.Code, out.Rejected.Reason)
 	case expect.SourceNone:
 		add(analyze.CodePortNotOnService, finding.Warning,
 			"port %d is not a port of Service %s/%s (ports: %s): the destination sends an empty profile and proxies use policy routes; pass --port with a service port",

@@ -18,8 +18,6 @@ func NearMiss(name string, svc expect.Service, clusterDomain string, known map[N
 	switch {
 	case name == fqdn:
 		return ""
-	case name+"." == fqdn+".":
-		return ""
 	case name == fqdn+".":
 		return "the name has a trailing dot"
 	case strings.HasPrefix(fqdn, name+"."):

@@ -171,9 +171,6 @@ func (s *Server) GetProfile(req *pb.GetDestination, stream pb.Destination_GetPro
 	if !ok {
 		return status.Errorf(codes.Unknown, "service %q not found", name)
 	}
-	if svc.Spec.Type == corev1.ServiceTypeExternalName {
-		return status.Errorf(codes.InvalidArgument, "invalid service: %s/%s is an ExternalName service", ns, name)
-	}
 	if !toService(svc).HasPort(port) {
 		// The real server sends one empty profile, then never updates.
 		if err := stream.Send(&pb.DestinationProfile{}); err != nil {
@@ -181,6 +178,9 @@ func (s *Server) GetProfile(req *pb.GetDestination, stream pb.Destination_GetPro
 		}
 		<-stream.Context().Done()
 		return nil
+	}
+	if svc.Spec.Type == corev1.ServiceTypeExternalName {
+		return status.Errorf(codes.InvalidArgument, "invalid service: %s/%s is an ExternalName service", ns, name)
 	}
 
 	sub := &subscription{svcNS: ns, svcName: name, port: port, clientNS: parseToken(req.GetContextToken()).Namespace, notify: make(chan struct{}, 1)}
@@ -233,6 +233,9 @@ func (s *Server) current(sub *subscription) (*pb.DestinationProfile, string, err
 		Service: svc, Port: sub.port, ClientNamespace: sub.clientNS,
 		ClusterDomain: s.opts.ClusterDomain, DefaultOpaquePorts: s.opts.DefaultOpaquePorts, Candidates: cands,
 	})
+	if out.Rejected != nil {
+		return nil, "", fmt.Errorf("rejected: %s", out.Rejected.Reason)
+	}
 	if out.Unserved != nil {
 		return nil, "", out.Unserved
 	}

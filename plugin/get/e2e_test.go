@@ -1,0 +1,144 @@
+package get_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/kubectl-profiles/kubectl-profiles/plugin"
+	"github.com/kubectl-profiles/kubectl-profiles/plugin/destination/desttest"
+	"github.com/kubectl-profiles/kubectl-profiles/plugin/testenv"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+var (
+	env  *testenv.Env
+	dest *desttest.Server
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(testenv.Run(m, testenv.Options{}, &env))
+}
+
+// setup applies the fixtures once and starts the test destination server.
+func setup(t *testing.T) {
+	t.Helper()
+	testenv.SkipIfShort(t)
+	if dest != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := env.Apply(ctx, fixtures); err != nil {
+		t.Fatalf("apply fixtures: %v", err)
+	}
+	var err error
+	dest, err = desttest.Start(ctx, env.Clientset, env.Dynamic, "127.0.0.1:0", desttest.Options{})
+	if err != nil {
+		t.Fatalf("start test destination: %v", err)
+	}
+}
+
+// run executes the plugin in-process exactly as main does.
+func run(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	streams := genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}
+	full := append([]string{"--kubeconfig", env.Kubeconfig}, args...)
+	code = plugin.Run(full, streams)
+	return out.String(), errOut.String(), code
+}
+
+func get(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	return run(t, append([]string{"get", "--destination-addr", dest.Addr(), "--timeout", "1500ms"}, args...)...)
+}
+
+var resourceVersion = regexp.MustCompile(`(resourceVersion"?:? ?"?)[0-9]+`)
+
+// golden compares got with testdata/<name>.golden; resourceVersions vary
+// between runs and are normalised.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	got = resourceVersion.ReplaceAllString(got, "${1}N")
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create)", err)
+	}
+	if string(want) != got {
+		t.Errorf("output differs from %s (run with -update after checking):\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}
+
+type jsonReport struct {
+	Service   struct{ Namespace, Name string }
+	FQDN      string
+	Client    struct{ Namespace, Pod, Token string }
+	Overrides []string
+	Ports     []struct {
+		Port     int
+		InEffect struct{ Source, Namespace, Name, ResourceVersion string }
+		Lookup   struct{ Result, Error string }
+		Served   json.RawMessage
+		Expected json.RawMessage
+		Drift    []struct{ Field, Expected, Served string }
+		Findings []struct{ Code, Level, Message, Route string }
+	}
+}
+
+func getJSON(t *testing.T, args ...string) jsonReport {
+	t.Helper()
+	out, errOut, code := get(t, append(args, "-o", "json")...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var r jsonReport
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("bad JSON: %v\n%s", err, out)
+	}
+	// Compact the embedded profiles so tests can look for "key":value.
+	for i := range r.Ports {
+		for _, raw := range []*json.RawMessage{&r.Ports[i].Served, &r.Ports[i].Expected} {
+			var b bytes.Buffer
+			if err := json.Compact(&b, *raw); err != nil {
+				t.Fatal(err)
+			}
+			*raw = b.Bytes()
+		}
+	}
+	return r
+}
+
+func codes(fs []struct{ Code, Level, Message, Route string }) []string {
+	var out []string
+	for _, f := range fs {
+		out = append(out, f.Code)
+	}
+	return out
+}
+
+func has(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

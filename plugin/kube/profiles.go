@@ -1,0 +1,128 @@
+package kube
+
+import (
+	"context"
+	"fmt"
+
+	kerrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/dynamic"
+
+	"github.com/kubectl-profiles/kubectl-profiles/diag/expect"
+	"github.com/kubectl-profiles/kubectl-profiles/diag/profile"
+)
+
+// ServiceProfiles is the GVR the control plane reads.
+var ServiceProfiles = schema.GroupVersionResource{Group: profile.Group, Version: profile.StorageVersion, Resource: profile.Resource}
+
+// ErrNoServiceProfileCRD means Linkerd's CRDs are not installed.
+var ErrNoServiceProfileCRD = fmt.Errorf("the ServiceProfile CRD (serviceprofiles.linkerd.io/%s) is not installed: is Linkerd installed in this cluster? (linkerd install --crds)", profile.StorageVersion)
+
+// CheckServiceProfileCRD fails with ErrNoServiceProfileCRD when the API
+// server does not serve linkerd.io/v1alpha2 serviceprofiles.
+func CheckServiceProfileCRD(dc discovery.DiscoveryInterface) error {
+	list, err := dc.ServerResourcesForGroupVersion(profile.Group + "/" + profile.StorageVersion)
+	if err != nil {
+		if kerrors.IsNotFound(err) {
+			return ErrNoServiceProfileCRD
+		}
+		return Explain(err, "discover the linkerd.io API group")
+	}
+	for _, r := range list.APIResources {
+		if r.Name == profile.Resource {
+			return nil
+		}
+	}
+	return ErrNoServiceProfileCRD
+}
+
+// Profile is a ServiceProfile as listed, decoded with the controller's rules.
+type Profile struct {
+	expect.Candidate
+}
+
+// ListProfiles lists ServiceProfiles named name (all names when name is
+// "") in every namespace when allowed, else in each of fallbackNS. It
+// returns which namespaces could not be read.
+func ListProfiles(ctx context.Context, dyn dynamic.Interface, name string, fallbackNS []string) (cands []expect.Candidate, unreadable []string, err error) {
+	opts := metav1.ListOptions{Limit: 500}
+	if name != "" {
+		opts.FieldSelector = "metadata.name=" + name
+	}
+	items, err := listAll(ctx, dyn.Resource(ServiceProfiles).Namespace(metav1.NamespaceAll), opts)
+	if err == nil {
+		return decodeAll(items), nil, nil
+	}
+	if !kerrors.IsForbidden(err) {
+		if kerrors.IsNotFound(err) {
+			return nil, nil, ErrNoServiceProfileCRD
+		}
+		return nil, nil, Explain(err, "list serviceprofiles.linkerd.io in all namespaces")
+	}
+	// Cluster-wide list refused: read the namespaces that matter one by one.
+	seen := map[string]bool{}
+	var firstErr error
+	for _, ns := range fallbackNS {
+		if ns == "" || seen[ns] {
+			continue
+		}
+		seen[ns] = true
+		items, err := listAll(ctx, dyn.Resource(ServiceProfiles).Namespace(ns), opts)
+		if err != nil {
+			if firstErr == nil {
+				firstErr = Explain(err, "list serviceprofiles.linkerd.io in namespace "+ns)
+			}
+			unreadable = append(unreadable, ns)
+			continue
+		}
+		cands = append(cands, decodeAll(items)...)
+	}
+	if len(unreadable) == len(seen) && firstErr != nil {
+		return nil, unreadable, firstErr
+	}
+	return cands, unreadable, nil
+}
+
+func listAll(ctx context.Context, ri dynamic.ResourceInterface, opts metav1.ListOptions) ([]unstructured.Unstructured, error) {
+	var out []unstructured.Unstructured
+	for {
+		list, err := ri.List(ctx, opts)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, list.Items...)
+		if list.GetContinue() == "" {
+			return out, nil
+		}
+		opts.Continue = list.GetContinue()
+	}
+}
+
+func decodeAll(items []unstructured.Unstructured) []expect.Candidate {
+	out := make([]expect.Candidate, 0, len(items))
+	for i := range items {
+		u := &items[i]
+		sp, err := profile.FromJSONObject(u.Object)
+		out = append(out, expect.Candidate{
+			Namespace: u.GetNamespace(), Name: u.GetName(), ResourceVersion: u.GetResourceVersion(),
+			Profile: sp, DecodeErr: err,
+		})
+	}
+	return out
+}
+
+// ProfileNames lists the names of the ServiceProfiles in ns.
+func ProfileNames(ctx context.Context, dyn dynamic.Interface, ns string) ([]string, error) {
+	items, err := listAll(ctx, dyn.Resource(ServiceProfiles).Namespace(ns), metav1.ListOptions{Limit: 500})
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(items))
+	for i := range items {
+		names = append(names, items[i].GetName())
+	}
+	return names, nil
+}
