@@ -83,37 +83,47 @@ func errorFromResponse(code int, body []byte, req *Request, vizRole string) *Err
 
 	// A Kubernetes Status (kube-apiserver: RBAC, missing group, ...).
 	var st metav1.Status
+	detail := text
 	if json.Unmarshal(body, &st) == nil && st.Kind == "Status" {
 		e.Status = &st
 		e.Message = apierrors.FromObject(&st).Error()
+		detail = st.Message
 		if st.Code != 0 {
 			e.Code = int(st.Code)
 		}
 	} else if msg, ok := jsonErrorBody(body); ok {
 		// The tap server's own renderJSONError bodies.
-		e.Message = msg
+		e.Message, detail = msg, msg
 	} else if text != "" {
 		e.Message = "unexpected API response: " + firstLine(text, 300)
 	} else {
 		e.Message = "unexpected API response: " + http.StatusText(code)
 	}
 
-	switch {
-	case e.Code == http.StatusForbidden:
+	switch e.Code {
+	case http.StatusForbidden:
 		e.Reason = ReasonForbidden
 		e.Hint = rbacHint(req, vizRole)
-	case e.Code == http.StatusUnauthorized:
+	case http.StatusUnauthorized:
 		e.Reason = ReasonUnauthorized
 		e.Hint = "check your kubeconfig credentials (kubectl auth whoami)"
-	case e.Code == http.StatusNotFound && (e.Status != nil || text == "" || strings.Contains(text, "could not find the requested resource")):
-		// kube-apiserver answers 404 NotFound for paths of an unknown group.
-		e.Reason = ReasonNotInstalled
-		e.Message = "linkerd-viz is not installed (APIService v1alpha1.tap.linkerd.io missing)"
-		e.Hint = "install it with 'linkerd viz install | kubectl apply -f -' or check 'kubectl get apiservice v1alpha1.tap.linkerd.io'"
-	case e.Code == http.StatusServiceUnavailable:
+	case http.StatusNotFound:
+		// kube-apiserver answers "404 page not found" (or a NotFound Status
+		// for discovery) when no APIService serves the group. Only the tap
+		// server's own route listing ({"paths": [...]}) means something else.
+		if !isPathListing(body) {
+			e.Reason = ReasonNotInstalled
+			e.Message = "linkerd-viz is not installed (APIService v1alpha1.tap.linkerd.io missing)"
+			e.Hint = "install linkerd-viz, or check 'kubectl get apiservice v1alpha1.tap.linkerd.io'"
+		}
+	case http.StatusServiceUnavailable:
 		e.Reason = ReasonUnavailable
-		e.Hint = "the tap APIService v1alpha1.tap.linkerd.io is not available: check 'kubectl get apiservice v1alpha1.tap.linkerd.io' and the tap pods in the linkerd-viz namespace"
-	case e.Code == http.StatusBadRequest:
+		e.Message = "the tap API (APIService v1alpha1.tap.linkerd.io) is unavailable"
+		if detail != "" {
+			e.Message += ": " + firstLine(detail, 300)
+		}
+		e.Hint = "check 'kubectl get apiservice v1alpha1.tap.linkerd.io' and the tap pods in the linkerd-viz namespace"
+	case http.StatusBadRequest:
 		e.Reason = ReasonBadRequest
 	}
 	return e
@@ -138,6 +148,13 @@ func rbacHint(req *Request, vizRole string) string {
 	}
 	return fmt.Sprintf("you need verb \"watch\" on apiGroup \"tap.linkerd.io\" resource %s%s; ask an admin to bind ClusterRole %s (or a Role with that rule) to you",
 		resource, where, vizRole)
+}
+
+func isPathListing(body []byte) bool {
+	var v struct {
+		Paths []string `json:"paths"`
+	}
+	return json.Unmarshal(body, &v) == nil && v.Paths != nil
 }
 
 func jsonErrorBody(body []byte) (string, bool) {
