@@ -113,7 +113,14 @@ func getJSON(t *testing.T, args ...string) jsonReport {
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatalf("bad JSON: %v\n%s", err, out)
 	}
-	// Compact the embedded profiles so tests can look for "key":value.
+	compactProfiles(t, &r)
+	return r
+}
+
+// compactProfiles compacts the embedded profiles so tests can look for
+// "key":value.
+func compactProfiles(t *testing.T, r *jsonReport) {
+	t.Helper()
 	for i := range r.Ports {
 		for _, raw := range []*json.RawMessage{&r.Ports[i].Served, &r.Ports[i].Expected} {
 			var b bytes.Buffer
@@ -123,7 +130,6 @@ func getJSON(t *testing.T, args ...string) jsonReport {
 			*raw = b.Bytes()
 		}
 	}
-	return r
 }
 
 func codes(fs []struct{ Code, Level, Message, Route string }) []string {
