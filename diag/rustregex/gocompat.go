@@ -17,6 +17,9 @@ type Difference struct {
 	Construct string
 	// Rust and Go say what each engine does with it.
 	Rust, Go string
+	// ASCIISafe is true when both engines agree on ASCII-only input (the
+	// difference is only in Unicode tables or Unicode-aware classes).
+	ASCIISafe bool
 }
 
 func (d Difference) String() string {
@@ -69,7 +72,11 @@ type compatWalker struct {
 	seen map[string]bool
 }
 
-func (w *compatWalker) add(n *node, rust, golang string) {
+func (w *compatWalker) add(n *node, rust, golang string) { w.addDiff(n, rust, golang, false) }
+
+func (w *compatWalker) addSafe(n *node, rust, golang string) { w.addDiff(n, rust, golang, true) }
+
+func (w *compatWalker) addDiff(n *node, rust, golang string, safe bool) {
 	key := rust + "\x00" + golang
 	if w.seen == nil {
 		w.seen = map[string]bool{}
@@ -78,7 +85,7 @@ func (w *compatWalker) add(n *node, rust, golang string) {
 		return
 	}
 	w.seen[key] = true
-	w.out = append(w.out, Difference{Offset: n.start, Construct: excerpt(w.pat, n.start, n.end), Rust: rust, Go: golang})
+	w.out = append(w.out, Difference{Offset: n.start, Construct: excerpt(w.pat, n.start, n.end), Rust: rust, Go: golang, ASCIISafe: safe})
 }
 
 func (w *compatWalker) walk(n *node, flags *uint8) {
@@ -88,24 +95,24 @@ func (w *compatWalker) walk(n *node, flags *uint8) {
 		*flags = n.flags.apply(*flags)
 	case nPerlClass:
 		if uni {
-			w.add(n, `matches Unicode `+perlName(n.perl)+` (e.g. non-ASCII digits or letters)`, "matches ASCII only")
+			w.addSafe(n, `matches Unicode `+perlName(n.perl)+` (e.g. non-ASCII digits or letters)`, "matches ASCII only")
 		}
 	case nAssertion:
 		switch n.assert {
 		case aWordBoundary, aNotWordBoundary:
 			if uni {
-				w.add(n, "uses Unicode word characters for the boundary", "uses ASCII word characters")
+				w.addSafe(n, "uses Unicode word characters for the boundary", "uses ASCII word characters")
 			}
 		case aWordStartAngle, aWordEndAngle, aWordStart, aWordEnd, aWordStartHalf, aWordEndHalf:
 			w.add(n, "reads it as a word-boundary assertion", `reads it as literal text (\< is '<', {start} is literal)`)
 		}
 	case nUnicodeClass:
-		w.add(n, "uses Unicode 16.0 tables", "uses Unicode "+unicode.Version+" tables (property names also differ)")
+		w.addSafe(n, "uses Unicode 16.0 tables", "uses Unicode "+unicode.Version+" tables (property names also differ)")
 	case nBracketed:
 		if hasNestedOrOps(n.set) {
 			w.add(n, "reads '[' inside a class as a nested class and &&, --, ~~ as set operations", "reads them as literal characters")
 		} else if uni && setHasPerl(n.set) {
-			w.add(n, `matches Unicode \d/\w/\s inside the class`, "matches ASCII only")
+			w.addSafe(n, `matches Unicode \d/\w/\s inside the class`, "matches ASCII only")
 		}
 	case nRepetition:
 		raw := w.pat[n.subs[0].end:n.end]
