@@ -76,7 +76,9 @@ func TestMatchRules(t *testing.T) {
 		{"unknown registered enum drops the route", []*destination.Route{route("x", method(http_types.HttpMethod_Registered(42)))},
 			[]req{{"GET", "/", -1}}},
 		{"rust-only syntax is kept by the proxy", []*destination.Route{route("r", path(`/a{ 2 }`))},
-			[]req{{"GET", "/aa", -1}}}, // Go cannot compile it: recorded as Unmatchable
+			[]req{{"GET", "/aa", -1}}}, // Go reads it differently: recorded as Unmatchable and skipped
+		{"unmatchable route inside not is skipped, not inverted", []*destination.Route{route("r", not(path(`/a{ 2 }`))), route("next", all())},
+			[]req{{"GET", "/x", 1}}},
 	}
 	for _, c := range cases {
 		p, _ := Convert(profile(c.routes...))

@@ -173,6 +173,8 @@ func RequestPath(target string) string {
 // route, which has no rt_route label. Match does not allocate.
 //
 // Match answers as if UsesProfileRoutes were true; check that first.
+// Routes marked Unmatchable are skipped, so for profiles that have any the
+// answer is a best effort.
 func (p *Profile) Match(method, path string) (routeIndex int, name string, ok bool) {
 	if p == nil {
 		return -1, "", false
@@ -180,6 +182,11 @@ func (p *Profile) Match(method, path string) (routeIndex int, name string, ok bo
 	path = RequestPath(path)
 	for i := range p.Routes {
 		r := &p.Routes[i]
+		if r.Unmatchable {
+			// Go cannot evaluate its regex faithfully (even inside a
+			// 'not'); skip it rather than claim an answer.
+			continue
+		}
 		if r.cond.match(method, path) {
 			return r.Index, r.Name, true
 		}
