@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -16,7 +17,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/types"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/dynamic"
 	"sigs.k8s.io/yaml"
@@ -28,8 +28,8 @@ const defaultWait = 60 * time.Second
 var crdGVR = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
 
 // Apply creates or updates every object of the multi-document YAML
-// manifests, as admin, with server-side apply (like `kubectl apply
-// --server-side --force-conflicts`). Namespaces go first, then CRDs (waiting
+// manifests, as admin: create when missing, else replace (like `kubectl
+// create` / `kubectl replace`; see applyOne). Namespaces go first, then CRDs (waiting
 // until they are established and discoverable), then the rest in order.
 // Namespaced objects without a namespace go to "default".
 func (e *Env) Apply(ctx context.Context, manifests ...string) error {
@@ -103,21 +103,34 @@ func withDefaultTimeout(ctx context.Context) (context.Context, context.CancelFun
 	return context.WithTimeout(ctx, defaultWait)
 }
 
+// applyOne creates o, or replaces the live object with it. Not server-side
+// apply: that refuses unknown fields, while fixtures must be able to show
+// the server silently pruning them (as `kubectl apply --validate=false`
+// does; the server sends a warning, which client-go logs).
 func (e *Env) applyOne(ctx context.Context, o *unstructured.Unstructured) error {
 	rc, err := e.resourceFor(o)
 	if err != nil {
 		return err
 	}
-	data, err := o.MarshalJSON()
-	if err != nil {
-		return fmt.Errorf("testenv: encode %s: %w", describe(o), err)
+	for attempt := 0; ; attempt++ {
+		live, err := rc.Get(ctx, o.GetName(), metav1.GetOptions{})
+		switch {
+		case apierrors.IsNotFound(err):
+			_, err = rc.Create(ctx, o, metav1.CreateOptions{FieldManager: "testenv"})
+		case err == nil:
+			o = o.DeepCopy()
+			o.SetResourceVersion(live.GetResourceVersion())
+			_, err = rc.Update(ctx, o, metav1.UpdateOptions{FieldManager: "testenv"})
+		}
+		// A conflict means someone else wrote in between: read again.
+		if (apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err)) && attempt < 3 {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("testenv: apply %s: %w", describe(o), err)
+		}
+		return nil
 	}
-	force := true
-	_, err = rc.Patch(ctx, o.GetName(), types.ApplyPatchType, data, metav1.PatchOptions{FieldManager: "testenv", Force: &force})
-	if err != nil {
-		return fmt.Errorf("testenv: apply %s: %w", describe(o), err)
-	}
-	return nil
 }
 
 // resourceFor maps o to a dynamic client, defaulting its namespace. A miss
@@ -195,8 +208,14 @@ func decodeManifests(manifests []string) ([]*unstructured.Unstructured, error) {
 
 // waitCRDs waits until every CRD is Established and each served version
 // lists its resource in discovery: only then do clients (and RESTMappers)
-// see it.
+// see it. Two more waits spare every test a pause later:
+//   - the apiserver builds a CRD's storage on first use (about a second per
+//     CRD), so each resource is listed once here, all in parallel;
+//   - it delays by 2s any create of a custom resource that comes less than 2s
+//     after its CRD became Established, so wait out that window.
 func (e *Env) waitCRDs(ctx context.Context, crds []*unstructured.Unstructured) error {
+	var warm []schema.GroupVersionResource
+	var established time.Time
 	for _, crd := range crds {
 		name := crd.GetName()
 		plural, _, _ := unstructured.NestedString(crd.Object, "spec", "names", "plural")
@@ -219,6 +238,9 @@ func (e *Env) waitCRDs(ctx context.Context, crds []*unstructured.Unstructured) e
 			if !conditionTrue(live, "Established") {
 				return fmt.Errorf("not Established yet")
 			}
+			if t := conditionTime(live, "Established"); t.After(established) {
+				established = t
+			}
 			for _, v := range served {
 				list, err := e.Clientset.Discovery().ServerResourcesForGroupVersion(group + "/" + v)
 				if err != nil {
@@ -233,8 +255,34 @@ func (e *Env) waitCRDs(ctx context.Context, crds []*unstructured.Unstructured) e
 		if err != nil {
 			return fmt.Errorf("testenv: CRD %s not ready: %w", name, err)
 		}
+		if len(served) > 0 {
+			warm = append(warm, schema.GroupVersionResource{Group: group, Version: served[0], Resource: plural})
+		}
 	}
-	return nil
+	errs := make([]error, len(warm))
+	var wg sync.WaitGroup
+	for i, gvr := range warm {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := e.Dynamic.Resource(gvr).List(ctx, metav1.ListOptions{Limit: 1})
+			if err != nil {
+				errs[i] = fmt.Errorf("testenv: first list of %s: %w", gvr, err)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	// Condition times have one-second resolution and are truncated, like
+	// the apiserver's own check.
+	select {
+	case <-time.After(time.Until(established.Add(2 * time.Second))):
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("testenv: waiting for new CRDs to accept creates: %w", ctx.Err())
+	}
 }
 
 func hasResource(list *metav1.APIResourceList, plural string) bool {
@@ -264,6 +312,20 @@ func condition(o *unstructured.Unstructured, t string) (reason, status, message 
 		}
 	}
 	return reason, status, message
+}
+
+// conditionTime returns lastTransitionTime of status.conditions[type=t].
+func conditionTime(o *unstructured.Unstructured, t string) time.Time {
+	conds, _, _ := unstructured.NestedSlice(o.Object, "status", "conditions")
+	for _, c := range conds {
+		cm, _ := c.(map[string]interface{})
+		if cm["type"] == t {
+			s, _ := cm["lastTransitionTime"].(string)
+			ts, _ := time.Parse(time.RFC3339, s)
+			return ts
+		}
+	}
+	return time.Time{}
 }
 
 // poll runs check every 50ms until it returns nil or ctx ends; the error is

@@ -196,12 +196,13 @@ func (e *Env) writeFiles() error {
 	var tokens strings.Builder
 	for _, u := range append([]string{AdminUser}, Users...) {
 		e.tokens[u] = u + "-" + randomHex(12)
-		groups := ""
+		// token,user,uid[,"group1,group2"]: an empty fourth column would
+		// become a group named "".
+		fmt.Fprintf(&tokens, "%s,%s,%s", e.tokens[u], u, u)
 		if u == AdminUser {
-			groups = "system:masters"
+			tokens.WriteString(`,"system:masters"`)
 		}
-		// token,user,uid,"group1,group2"
-		fmt.Fprintf(&tokens, "%s,%s,%s,%q\n", e.tokens[u], u, u, groups)
+		tokens.WriteString("\n")
 	}
 	files := map[string][]byte{
 		"serving.crt":        cs.serving.certPEM,
@@ -229,11 +230,14 @@ func randomHex(n int) string {
 
 var errPortTaken = errors.New("port already in use")
 
+// pickPorts is freePorts; tests replace it to force a clash.
+var pickPorts = freePorts
+
 // startProcesses starts etcd, then kube-apiserver, and waits for both.
 func (e *Env) startProcesses(ctx context.Context, bin string, attempt int) error {
 	_ = e.kas.stop()
 	_ = e.etcd.stop()
-	ports, err := freePorts(3)
+	ports, err := pickPorts(3)
 	if err != nil {
 		return err
 	}
@@ -296,7 +300,6 @@ func (e *Env) startProcesses(ctx context.Context, bin string, attempt int) error
 		return err
 	}
 	cfg := e.ConfigFor(AdminUser)
-	cfg.Timeout = 5 * time.Second
 	hc, err := rest.HTTPClientFor(cfg)
 	if err != nil {
 		return fmt.Errorf("testenv: %w", err)
@@ -313,6 +316,10 @@ func waitFor(ctx context.Context, p *process, check func(context.Context) error)
 	defer tick.Stop()
 	var last error
 	for {
+		if p.bindFailed() { // exits, or for some binaries retries for a while
+			_ = p.stop()
+			return fmt.Errorf("testenv: %s: %w", p.name, errPortTaken)
+		}
 		if last = check(ctx); last == nil {
 			return nil
 		}
@@ -334,7 +341,8 @@ func waitFor(ctx context.Context, p *process, check func(context.Context) error)
 }
 
 func httpOK(ctx context.Context, hc *http.Client, url string) error {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	// Short: whoever else holds a clashing port may never answer.
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {

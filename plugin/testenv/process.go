@@ -15,6 +15,7 @@ import (
 type process struct {
 	name    string
 	logPath string
+	logFrom int64 // where this run's output starts: retries append to the same log
 	cmd     *exec.Cmd
 	done    chan struct{} // closed when the process has exited
 	err     error         // exit error, valid after done
@@ -31,6 +32,9 @@ func startProcess(name, bin string, args []string, logPath string) (*process, er
 		return nil, fmt.Errorf("testenv: %s log: %w", name, err)
 	}
 	p := &process{name: name, logPath: logPath, done: make(chan struct{})}
+	if st, err := logFile.Stat(); err == nil {
+		p.logFrom = st.Size()
+	}
 	p.cmd = exec.Command(bin, args...)
 	p.cmd.Stdout = logFile
 	p.cmd.Stderr = logFile
@@ -79,9 +83,18 @@ func (p *process) stop() error {
 	}
 }
 
+// output returns what this run of the process has logged so far.
+func (p *process) output() ([]byte, error) {
+	data, err := os.ReadFile(p.logPath)
+	if int64(len(data)) < p.logFrom {
+		return nil, err
+	}
+	return data[p.logFrom:], err
+}
+
 // logTail returns the last lines of the process log, for error messages.
 func (p *process) logTail(lines int) string {
-	data, err := os.ReadFile(p.logPath)
+	data, err := p.output()
 	if err != nil {
 		return "(no log: " + err.Error() + ")"
 	}
@@ -96,7 +109,7 @@ func (p *process) logTail(lines int) string {
 // bindFailed reports whether the log says a port was taken: the free-port
 // probe below is racy when many test binaries start at once.
 func (p *process) bindFailed() bool {
-	data, _ := os.ReadFile(p.logPath)
+	data, _ := p.output()
 	return bytes.Contains(data, []byte("address already in use"))
 }
 

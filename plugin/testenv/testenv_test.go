@@ -433,3 +433,34 @@ func TestSecondEnv(t *testing.T) {
 		t.Errorf("%s not removed: %v", e.Dir, err)
 	}
 }
+
+// TestPortClash gives kube-apiserver a port that is already taken, as a
+// parallel test binary could, and expects Start to retry on new ports.
+func TestPortClash(t *testing.T) {
+	SkipIfShort(t)
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	takenPort := taken.Addr().(*net.TCPAddr).Port
+	calls := 0
+	pickPorts = func(n int) ([]int, error) {
+		calls++
+		ports, err := freePorts(n)
+		if calls == 1 && err == nil {
+			ports[n-1] = takenPort // the apiserver's
+		}
+		return ports, err
+	}
+	defer func() { pickPorts = freePorts }()
+	e, err := Start(ctxFor(t), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Stop()
+	if calls < 2 || strings.HasSuffix(e.Host, fmt.Sprintf(":%d", takenPort)) {
+		t.Fatalf("started on %s after %d port picks, want a retry away from %d", e.Host, calls, takenPort)
+	}
+	t.Logf("Start with one retry took %s", e.StartedIn)
+}
