@@ -97,16 +97,21 @@ func Routes(groups []Group) []*profile.RouteSpec {
 	})
 	routes := make([]*profile.RouteSpec, 0, len(list))
 	for _, e := range list {
-		name := e.template
-		if e.method != "" {
-			name = e.method + " " + e.template
-		}
 		routes = append(routes, &profile.RouteSpec{
-			Name:      name,
+			Name:      RouteName(e.method, e.template),
 			Condition: &profile.RequestMatch{Method: e.method, PathRegex: PathRegex(e.template)},
 		})
 	}
 	return routes
+}
+
+// RouteName is the name Routes gives a group's route: "<METHOD> <template>",
+// or just the template when the method is empty.
+func RouteName(method, template string) string {
+	if method == "" {
+		return template
+	}
+	return method + " " + template
 }
 
 // Segment kinds in specificity order.

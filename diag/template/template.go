@@ -100,8 +100,12 @@ func appendTemplate(dst []byte, path string) []byte {
 
 // stripQuery drops the query string and fragment.
 func stripQuery(path string) string {
-	if i := strings.IndexAny(path, "?#"); i >= 0 {
-		return path[:i]
+	// Two byte searches are faster than one IndexAny.
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	if i := strings.IndexByte(path, '#'); i >= 0 {
+		path = path[:i]
 	}
 	return path
 }
@@ -129,13 +133,13 @@ func appendSegment(dst []byte, seg string) []byte {
 	}
 	if ext := extension(seg); ext > 0 {
 		stem := seg[:len(seg)-ext]
-		if isID(stem) || mustHide(stem) {
+		if isID(stem) {
 			dst = append(dst, IDPlaceholder...)
 			return append(dst, seg[len(stem):]...)
 		}
 		return append(dst, seg...)
 	}
-	if isID(seg) || mustHide(seg) {
+	if isID(seg) {
 		return append(dst, IDPlaceholder...)
 	}
 	return append(dst, seg...)
@@ -160,22 +164,10 @@ func extension(seg string) int {
 	return len(ext) + 1
 }
 
-// mustHide reports segments that cannot be kept literally: braces would be
+// isID applies the id rules documented on Template in one pass over s. It
+// also reports segments that cannot be kept literally: braces would be
 // confused with placeholders, and invalid UTF-8 cannot go into a regex the
 // proxy compiles (its regexes match text).
-func mustHide(s string) bool {
-	if strings.ContainsAny(s, "{}") {
-		return true
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return !utf8.ValidString(s)
-		}
-	}
-	return false
-}
-
-// isID applies the id rules documented on Template in one pass over s.
 func isID(s string) bool {
 	if s == "" {
 		return false
@@ -183,7 +175,7 @@ func isID(s string) bool {
 	var digits, letters, run, maxRun int
 	numeric, hex, token := true, true, true
 	pad := 0 // trailing '=' of a base64 token
-	at := false
+	at, brace, nonASCII := false, false, false
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if isDigit(c) {
@@ -215,13 +207,20 @@ func isID(s string) bool {
 			numeric, hex = false, false
 			pad++
 		default:
-			if c == '@' && i > 0 && i < len(s)-1 {
+			switch {
+			case c == '@' && i > 0 && i < len(s)-1:
 				at = true
+			case c == '{' || c == '}':
+				brace = true
+			case c >= utf8.RuneSelf:
+				nonASCII = true
 			}
 			numeric, hex, token = false, false, false
 		}
 	}
 	switch {
+	case brace, nonASCII && !utf8.ValidString(s):
+		return true
 	case numeric && digits > 0:
 		return true
 	case isUUID(s), isISODate(s):
