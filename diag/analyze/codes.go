@@ -50,3 +50,40 @@ var (
 	CodeDrift = finding.Register("served-differs", finding.Warning,
 		"What the destination serves differs from what the ServiceProfile in effect predicts (stale control plane, admission changes, or a control-plane bug).")
 )
+
+// Codes added for `check`: problems found in ServiceProfile objects
+// themselves, before any lookup.
+var (
+	CodeYAMLInvalid = finding.Register("yaml-invalid", finding.Error,
+		"A document is not valid YAML, or not an object: kubectl cannot apply it.")
+	CodeSchemaInvalid = finding.Register("schema-invalid", finding.Error,
+		"The API server rejects the object: a field has the wrong type, a required field is missing, or the apiVersion is not served (CRD schema).")
+	CodeFieldPruned = finding.Register("field-pruned", finding.Warning,
+		"An unknown field where the CRD schema prunes (e.g. isSuccess from old docs): kubectl's strict field validation rejects it, other clients see it silently removed, so it never has an effect.")
+	CodeFieldUnknown = finding.Register("field-unknown", finding.Error,
+		"An unknown field inside a nested condition (all/any/not), which the CRD keeps: the sp-validator webhook rejects the profile; without the webhook the control plane ignores the field.")
+	CodeNameInvalid = finding.Register("name-invalid", finding.Error,
+		"metadata.name is not a DNS-1123 subdomain (lowercase, no trailing dot): the API server rejects the object.")
+	CodeNameNotFQDN = finding.Register("name-not-fqdn", finding.Error,
+		"The name is not <svc>.<ns>.svc.<cluster-domain>: the destination only ever looks up that exact name, so the profile is never used.")
+	CodeServiceNotFound = finding.Register("service-not-found", finding.Warning,
+		"The Service the profile is named after does not exist: the profile has no effect until it does.")
+	CodeRetryRatioNegative = finding.Register("retry-ratio-negative", finding.Error,
+		"retryBudget.retryRatio is negative: the sp-validator webhook rejects the profile; if admitted, the proxy drops the budget.")
+	CodeRouteDropped = finding.Register("route-dropped-by-proxy", finding.Error,
+		"The proxy cannot convert a route's condition (e.g. a method that is not an HTTP token) and drops the whole route.")
+	CodeNameDroppedByProxy = finding.Register("name-unparsable-by-proxy", finding.Error,
+		"The profile's fully_qualified_name is not a DNS name the proxy accepts: it ignores the profile's routes and dstOverrides.")
+	CodeRouteUnreachable = finding.Register("route-unreachable", finding.Error,
+		"Every request this route matches is already taken by an earlier route (routes are tried in order, first match wins): it never applies.")
+	CodeRouteNameDuplicate = finding.Register("route-name-duplicate", finding.Warning,
+		"Several routes share a name: their metrics (rt_route label) merge and cannot be told apart.")
+	CodeRetryNonIdempotent = finding.Register("retry-non-idempotent", finding.Warning,
+		"isRetryable on a route that can match POST or PATCH requests (or any method): retried requests may be applied twice.")
+	CodeRetryRatioAboveOne = finding.Register("retry-ratio-above-one", finding.Warning,
+		"retryBudget.retryRatio is above 1: the budget allows more retries than requests, which can multiply load on a failing service.")
+	CodeRegexPartlyAnchored = finding.Register("regex-partly-anchored", finding.Warning,
+		"A pathRegex with a top-level '|': the proxy adds ^ and $ as text, so only the first alternative is anchored at the start and only the last at the end.")
+	CodeRegexDiffersFromGo = finding.Register("regex-differs-from-go", finding.Info,
+		"A pathRegex construct that Go's regexp reads differently from the proxy's Rust regex (e.g. Unicode \\d, nested classes): tools that test it with Go may mislead.")
+)
