@@ -97,8 +97,13 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
-	dir, err := os.MkdirTemp("", "kubectl-profiles-testenv-")
+	removeStaleDirs()
+	dir, err := os.MkdirTemp("", tempPrefix)
 	if err != nil {
+		return nil, fmt.Errorf("testenv: %w", err)
+	}
+	// Lets a later Start remove this directory if we die without Stop.
+	if err := os.WriteFile(filepath.Join(dir, "owner.pid"), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
 		return nil, fmt.Errorf("testenv: %w", err)
 	}
 	e := &Env{Dir: dir, LogDir: dir, tokens: map[string]string{}}
@@ -107,45 +112,61 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 	} else if d := os.Getenv("KUBECTL_PROFILES_TESTENV_LOGDIR"); d != "" {
 		e.LogDir = d
 	}
+	if err := e.start(ctx, bin, opts); err != nil {
+		e.abort()
+		return nil, err
+	}
+	e.StartedIn = time.Since(began)
+	return e, nil
+}
+
+func (e *Env) start(ctx context.Context, bin string, opts Options) error {
 	if err := os.MkdirAll(e.LogDir, 0o755); err != nil {
-		e.Stop()
-		return nil, fmt.Errorf("testenv: log dir: %w", err)
+		return fmt.Errorf("testenv: log dir: %w", err)
 	}
 	if err := e.writeFiles(); err != nil {
-		e.Stop()
-		return nil, err
+		return err
 	}
 
 	// A free port found by probing can be taken by a parallel test binary
 	// before our child binds it; start again on new ports when that happens.
 	for attempt := 1; ; attempt++ {
-		err = e.startProcesses(ctx, bin, attempt)
+		err := e.startProcesses(ctx, bin, attempt)
 		if err == nil {
 			break
 		}
 		retry := errors.Is(err, errPortTaken) && attempt < 5 && ctx.Err() == nil
 		if !retry {
-			e.Stop()
-			return nil, err
+			return err
 		}
 	}
 
 	if err := e.buildClients(); err != nil {
-		e.Stop()
-		return nil, err
+		return err
 	}
 	base := []string{"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: linkerd\n"}
 	crds, err := builtinCRDs(opts.SkipServiceProfileCRD)
 	if err != nil {
-		e.Stop()
-		return nil, err
+		return err
 	}
-	if err := e.Apply(ctx, append(append(base, crds...), opts.ExtraCRDs...)...); err != nil {
-		e.Stop()
-		return nil, err
+	return e.Apply(ctx, append(append(base, crds...), opts.ExtraCRDs...)...)
+}
+
+// abort cleans up after a failed start but keeps the process logs, which
+// the error message points to, until a Start after this process ends.
+func (e *Env) abort() {
+	_ = e.kas.stop()
+	_ = e.etcd.stop()
+	if e.LogDir != e.Dir {
+		_ = os.RemoveAll(e.Dir)
+		return
 	}
-	e.StartedIn = time.Since(began)
-	return e, nil
+	entries, _ := os.ReadDir(e.Dir)
+	for _, ent := range entries {
+		if !strings.HasSuffix(ent.Name(), ".log") && ent.Name() != "owner.pid" {
+			_ = os.RemoveAll(filepath.Join(e.Dir, ent.Name()))
+		}
+	}
 }
 
 // Stop kills both processes and removes the temporary directory. It is safe
