@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	kjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
 )
 
@@ -13,8 +14,18 @@ import (
 // types cannot hold (a request-level `not` array, a non-empty `opaquePorts`).
 // An object that fails here is invisible to the controller.
 func Decode(data []byte) (*ServiceProfile, error) {
+	raw, err := yaml.YAMLToJSON(data)
+	if err != nil {
+		return nil, err
+	}
+	return decodeJSON(raw)
+}
+
+// decodeJSON uses the API machinery's case-sensitive decoder, as the
+// controller's clients do (encoding/json would accept "IsFailure").
+func decodeJSON(raw []byte) (*ServiceProfile, error) {
 	var sp ServiceProfile
-	if err := yaml.Unmarshal(data, &sp); err != nil {
+	if err := kjson.UnmarshalCaseSensitivePreserveInts(raw, &sp); err != nil {
 		return nil, explainDecodeError(err)
 	}
 	return &sp, nil
@@ -37,7 +48,7 @@ func FromJSONObject(obj map[string]interface{}) (*ServiceProfile, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Decode(raw)
+	return decodeJSON(raw)
 }
 
 // explainDecodeError rewords the two known CRD/Go schema mismatches, whose raw

@@ -318,3 +318,13 @@ func TestFromJSONObject(t *testing.T) {
 		t.Error("opaquePorts array accepted from an unstructured object")
 	}
 }
+
+func TestDecodeIsCaseSensitive(t *testing.T) {
+	sp, err := Decode([]byte("spec:\n  routes:\n  - name: r\n    condition: {pathRegex: /x}\n    IsRetryable: true\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sp.Spec.Routes[0].IsRetryable {
+		t.Fatal("IsRetryable was decoded as isRetryable; the controller's decoder is case-sensitive")
+	}
+}

@@ -31,7 +31,7 @@ func TestMain(m *testing.M) {
 }
 
 // setup applies the fixtures once and starts the test destination server.
-func setup(t *testing.T) {
+func setup(t testing.TB) {
 	t.Helper()
 	testenv.SkipIfShort(t)
 	if dest != nil {
@@ -50,7 +50,7 @@ func setup(t *testing.T) {
 }
 
 // run executes the plugin in-process exactly as main does.
-func run(t *testing.T, args ...string) (stdout, stderr string, code int) {
+func run(t testing.TB, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	streams := genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}

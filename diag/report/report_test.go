@@ -1,0 +1,111 @@
+package report
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	pb "github.com/linkerd/linkerd2-proxy-api/go/destination"
+	gproto "google.golang.org/protobuf/proto"
+
+	"github.com/kubectl-profiles/kubectl-profiles/diag/expect"
+	"github.com/kubectl-profiles/kubectl-profiles/diag/profile"
+	"github.com/kubectl-profiles/kubectl-profiles/diag/translate"
+)
+
+func TestNearMiss(t *testing.T) {
+	svc := expect.Service{Name: "webapp", Namespace: "books"}
+	known := map[NamespacedName]bool{{Namespace: "books", Name: "webapp2"}: true}
+	tests := []struct {
+		name string
+		want string // substring; "" = not a near miss
+	}{
+		{"webapp.books.svc.cluster.local", ""},
+		{"webapp.books.svc.cluster.local.", "trailing dot"},
+		{"webapp.books.svc", `missing ".cluster.local"`},
+		{"webapp.books", `missing ".svc.cluster.local"`},
+		{"webapp", "missing"},
+		{"webapp.books.svc.mycluster.local", `cluster domain "mycluster.local"`},
+		{"webap.books.svc.cluster.local", "1 character(s) away"},
+		{"webapp2.books.svc.cluster.local", ""}, // the profile of an existing Service
+		{"authors.books.svc.cluster.local", ""},
+		{"totally-unrelated", ""},
+	}
+	for _, tt := range tests {
+		got := NearMiss(tt.name, svc, "cluster.local", known, "books")
+		if (tt.want == "") != (got == "") || !strings.Contains(got, tt.want) {
+			t.Errorf("NearMiss(%q) = %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+func codesOf(p PortReport) []string {
+	var out []string
+	for _, f := range p.Findings {
+		out = append(out, f.Code)
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func TestBuildDriftAndSilence(t *testing.T) {
+	svc := expect.Service{Name: "web", Namespace: "ns", Ports: []expect.ServicePort{{Port: 80}}}
+	sp := &profile.ServiceProfile{}
+	sp.Name, sp.Namespace = "web.ns.svc.cluster.local", "ns"
+	sp.Spec.Routes = []*profile.RouteSpec{{Name: "r", Condition: &profile.RequestMatch{PathRegex: "/r"}, Timeout: "1s"}}
+	cands := []expect.Candidate{{Namespace: "ns", Name: sp.Name, ResourceVersion: "7", Profile: sp}}
+	expected, _, err := translate.Profile(sp, translate.Target{
+		Service: profile.ServiceRef{Name: "web", Namespace: "ns"}, Port: 80, FQDN: sp.Name})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	stale := proto(expected)
+	stale.Routes[0].Timeout = nil
+	tests := []struct {
+		name       string
+		served     *pb.DestinationProfile
+		err        error
+		result     string
+		drift      int
+		wantCode   string
+		absentCode string
+	}{
+		{"matches", proto(expected), nil, ResultServed, 0, "", "served-differs"},
+		{"stale timeout", stale, nil, ResultServed, 1, "served-differs", ""},
+		{"silent although valid", nil, fmt.Errorf("x: %w", ErrSilent), ResultSilent, 1, "destination-silent", ""},
+		{"grpc error", nil, errors.New("Unknown: boom"), ResultError, 0, "", "served-differs"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := Build(Input{Service: svc, Client: Client{Namespace: "ns"}, Candidates: cands,
+				Lookups: []PortLookup{{Port: 80, Served: tt.served, Err: tt.err}}})
+			p := r.Ports[0]
+			if p.Lookup.Result != tt.result || len(p.Drift) != tt.drift {
+				t.Fatalf("result %s drift %+v", p.Lookup.Result, p.Drift)
+			}
+			if p.InEffect.Source != expect.SourceService || p.InEffect.ResourceVersion != "7" {
+				t.Errorf("inEffect = %+v", p.InEffect)
+			}
+			if tt.wantCode != "" && !contains(codesOf(p), tt.wantCode) {
+				t.Errorf("missing %s in %v", tt.wantCode, codesOf(p))
+			}
+			if tt.absentCode != "" && contains(codesOf(p), tt.absentCode) {
+				t.Errorf("unexpected %s in %v", tt.absentCode, codesOf(p))
+			}
+		})
+	}
+}
+
+func proto(m *pb.DestinationProfile) *pb.DestinationProfile {
+	return gproto.Clone(m).(*pb.DestinationProfile)
+}
