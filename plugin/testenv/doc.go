@@ -23,8 +23,9 @@
 //	                                  default ${XDG_CACHE_HOME:-$HOME/.cache}/kubectl-profiles/testbin-v1.34.1
 //	KUBECTL_PROFILES_TESTENV_TIMEOUT  how long Start waits for readiness, a Go duration
 //	                                  or a number of seconds (default 60s)
-//	KUBECTL_PROFILES_TESTENV_LOGDIR   keep etcd.log and kube-apiserver.log in this directory
-//	                                  instead of the temporary one Stop removes
+//	KUBECTL_PROFILES_TESTENV_LOGDIR   keep etcd.log and kube-apiserver.log under this directory
+//	                                  (one subdirectory per Env) instead of the temporary
+//	                                  one Stop removes
 //
 // In a package's tests:
 //

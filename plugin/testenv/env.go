@@ -42,7 +42,8 @@ type Options struct {
 	// applied after the built-in ones; Start waits until their CRDs are
 	// established and discoverable.
 	ExtraCRDs []string
-	// LogDir keeps etcd.log and kube-apiserver.log after Stop. Default:
+	// LogDir keeps etcd.log and kube-apiserver.log after Stop, in a
+	// subdirectory per Env (see Env.LogDir). Default:
 	// $KUBECTL_PROFILES_TESTENV_LOGDIR, else the temporary directory.
 	LogDir string
 	// StartTimeout bounds the wait for readiness. Default:
@@ -77,6 +78,8 @@ type Env struct {
 	etcd    *process
 	kas     *process
 	mapper  *restmapper.DeferredDiscoveryRESTMapper
+	kcMu    sync.Mutex
+	kcPaths map[string]string // user -> kubeconfig already written
 	stopped sync.Once
 	stopErr error
 }
@@ -107,10 +110,11 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 		return nil, fmt.Errorf("testenv: %w", err)
 	}
 	e := &Env{Dir: dir, LogDir: dir, tokens: map[string]string{}}
+	// A subdirectory per Env: several Envs may share one log directory.
 	if opts.LogDir != "" {
-		e.LogDir = opts.LogDir
+		e.LogDir = filepath.Join(opts.LogDir, filepath.Base(dir))
 	} else if d := os.Getenv("KUBECTL_PROFILES_TESTENV_LOGDIR"); d != "" {
-		e.LogDir = d
+		e.LogDir = filepath.Join(d, filepath.Base(dir))
 	}
 	if err := e.start(ctx, bin, opts); err != nil {
 		e.abort()
@@ -427,6 +431,11 @@ func (e *Env) KubeconfigFor(user string) (string, error) {
 	if user == "" {
 		return "", errors.New("testenv: KubeconfigFor needs a user name")
 	}
+	e.kcMu.Lock()
+	defer e.kcMu.Unlock()
+	if p, ok := e.kcPaths[user]; ok {
+		return p, nil
+	}
 	cfg := e.ConfigFor(user)
 	auth := &clientcmdapi.AuthInfo{Token: cfg.BearerToken}
 	if cfg.Impersonate.UserName != "" {
@@ -438,9 +447,15 @@ func (e *Env) KubeconfigFor(user string) (string, error) {
 	kc.AuthInfos[user] = auth
 	kc.Contexts["testenv"] = &clientcmdapi.Context{Cluster: "testenv", AuthInfo: user, Namespace: "default"}
 	kc.CurrentContext = "testenv"
-	path := e.path(unsafeFileChars.ReplaceAllString(user, "_") + ".kubeconfig")
+	// The index keeps names that sanitize alike ("a/b", "a_b") apart.
+	name := fmt.Sprintf("%s-%d.kubeconfig", unsafeFileChars.ReplaceAllString(user, "_"), len(e.kcPaths))
+	path := e.path(name)
 	if err := clientcmd.WriteToFile(*kc, path); err != nil {
 		return "", fmt.Errorf("testenv: writing kubeconfig: %w", err)
 	}
+	if e.kcPaths == nil {
+		e.kcPaths = map[string]string{}
+	}
+	e.kcPaths[user] = path
 	return path, nil
 }

@@ -186,6 +186,14 @@ spec:
 		t.Errorf("dstOverrides = %v", w)
 	}
 
+	crd, err := env.Dynamic.Resource(crdGVR).Get(ctx, ServiceProfileCRD, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored, _, _ := unstructured.NestedStringSlice(crd.Object, "status", "storedVersions"); strings.Join(stored, ",") != "v1alpha2" {
+		t.Errorf("storedVersions = %v, want [v1alpha2]", stored)
+	}
+
 	// v1alpha1 requires routes, v1alpha2 does not.
 	noRoutes := func(version string) *unstructured.Unstructured {
 		return &unstructured.Unstructured{Object: map[string]interface{}{
