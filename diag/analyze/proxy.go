@@ -8,6 +8,7 @@ import (
 
 	"github.com/kubectl-profiles/kubectl-profiles/diag/finding"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/proxy"
+	"github.com/kubectl-profiles/kubectl-profiles/diag/source"
 )
 
 // ProxyDrops reports what linkerd2-proxy drops from a profile it is sent:
@@ -18,7 +19,17 @@ func ProxyDrops(dp *pb.DestinationProfile) []finding.Finding {
 		return nil
 	}
 	p, drops := proxy.Convert(dp)
-	return dropFindings(dp, p, drops)
+	var out []finding.Finding
+	for _, l := range dropIssues(dp, p, drops) {
+		out = append(out, l.f)
+	}
+	return out
+}
+
+// located is a finding and the ServiceProfile field it is about.
+type located struct {
+	f    finding.Finding
+	path source.Path
 }
 
 // dropKey groups the drop records that describe one dropped thing: the
@@ -29,7 +40,7 @@ type dropKey struct {
 	what  string // "route", "class[j]", "match", "budget", "timeout", "dst[i]", "name"
 }
 
-func dropFindings(dp *pb.DestinationProfile, p *proxy.Profile, drops []proxy.Drop) []finding.Finding {
+func dropIssues(dp *pb.DestinationProfile, p *proxy.Profile, drops []proxy.Drop) []located {
 	kept := map[int]bool{}
 	for _, r := range p.Routes {
 		kept[r.Index] = true
@@ -53,10 +64,11 @@ func dropFindings(dp *pb.DestinationProfile, p *proxy.Profile, drops []proxy.Dro
 		}
 	}
 
-	var out []finding.Finding
+	var out []located
 	for _, k := range order {
 		ds := groups[k]
 		f := finding.Finding{RouteIndex: k.route, Route: ds[0].RouteName}
+		path := specPath(k, ds[0])
 		cause := causeOf(ds)
 		switch {
 		case k.what == "name":
@@ -95,12 +107,48 @@ func dropFindings(dp *pb.DestinationProfile, p *proxy.Profile, drops []proxy.Dro
 			}
 		case k.what == "match":
 			f.Code, f.Level = CodeMatchDropped, finding.Warning
-			last := ds[len(ds)-1]
-			f.Message = fmt.Sprintf("%s: %s; so %s %s: the route matches other requests than written", ds[0].Field, cause, last.Field, trimDrop(last.Reason))
+			f.Message = fmt.Sprintf("%s; the proxy drops just that part of the condition, so %s", cause, matchConsequence(ds[len(ds)-1].Reason))
 		}
-		out = append(out, f)
+		out = append(out, located{f, path})
 	}
 	return out
+}
+
+// specPath maps a drop back to the ServiceProfile field it comes from.
+func specPath(k dropKey, d proxy.Drop) source.Path {
+	switch {
+	case k.what == "budget":
+		return source.Path{"spec", "retryBudget"}
+	case k.what == "name":
+		return source.Path{"metadata", "name"}
+	case strings.HasPrefix(k.what, "dst"):
+		return append(source.Path{"spec"}, parseProtoPath(strings.TrimPrefix(k.what, "dst "))...)
+	case k.route < 0:
+		return source.Path{"spec"}
+	}
+	return append(source.Path{"spec", "routes", k.route}, parseProtoPath(d.Field)...)
+}
+
+// parseProtoPath turns the proxy's field names (response_classes[0].
+// condition.all[1].path) into the ServiceProfile's (responseClasses[0].
+// condition.all[1].pathRegex). A request condition that is several fields
+// is an `all` in the proto: those indexes do not exist in the spec, so the
+// path stops at the condition.
+func parseProtoPath(field string) source.Path {
+	p := parseFieldPath(field)
+	for i, e := range p {
+		switch e {
+		case "response_classes":
+			p[i] = "responseClasses"
+		case "dst_overrides":
+			p[i] = "dstOverrides"
+		case "path":
+			p[i] = "pathRegex"
+		case "is_retryable":
+			p[i] = "isRetryable"
+		}
+	}
+	return p
 }
 
 // keyOf classifies a drop record; kept tells which routes survive.
@@ -125,6 +173,20 @@ func keyOf(d proxy.Drop, kept map[int]bool) dropKey {
 		return dropKey{d.Route, "route"}
 	}
 	return dropKey{d.Route, "match"}
+}
+
+// matchConsequence says what dropping part of a condition does to the
+// route, from the converter's record of the enclosing match.
+func matchConsequence(reason string) string {
+	switch {
+	case strings.Contains(reason, "dropped from 'all'"):
+		return "the route matches more requests than written (every request that meets the rest of the condition)"
+	case strings.Contains(reason, "dropped from 'any'"):
+		return "the route matches fewer requests than written (one alternative fewer)"
+	case strings.Contains(reason, "never matches"):
+		return "the route never matches"
+	}
+	return "the route matches other requests than written"
 }
 
 // causeOf is the first record of a group (the cause), without the

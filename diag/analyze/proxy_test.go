@@ -52,7 +52,7 @@ func TestProxyDrops(t *testing.T) {
   - name: r
     condition:
       all: [{method: GET}, {pathRegex: '(?<=x)y'}]`,
-			code: CodeMatchDropped, level: finding.Warning, route: 0, says: "all[1]"},
+			code: CodeMatchDropped, level: finding.Warning, route: 0, says: "matches more requests"},
 		{name: "invalid method token drops the route", spec: `
   routes:
   - name: r

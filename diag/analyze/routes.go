@@ -1,0 +1,381 @@
+package analyze
+
+import (
+	"fmt"
+	"regexp"
+	"regexp/syntax"
+	"sort"
+	"strings"
+
+	pb "github.com/linkerd/linkerd2-proxy-api/go/destination"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/kubectl-profiles/kubectl-profiles/diag/finding"
+	"github.com/kubectl-profiles/kubectl-profiles/diag/profile"
+	"github.com/kubectl-profiles/kubectl-profiles/diag/proxy"
+	"github.com/kubectl-profiles/kubectl-profiles/diag/rustregex"
+	"github.com/kubectl-profiles/kubectl-profiles/diag/source"
+	"github.com/kubectl-profiles/kubectl-profiles/diag/translate"
+)
+
+// routeChecks are the analyzers that look at routes as the proxy keeps
+// them: names, reachability, retries, regex pitfalls.
+func (c *checker) routeChecks(sp *profile.ServiceProfile, dp *pb.DestinationProfile, p *proxy.Profile, drops []proxy.Drop) {
+	if len(sp.Spec.Routes) == 0 && len(sp.Spec.DstOverrides) == 0 {
+		c.add(CodeProfileWithoutRoutes, finding.Info, source.Path{"spec"},
+			"the profile has neither routes nor dstOverrides: proxies ignore it and use policy routes (HTTPRoutes), so its retryBudget has no effect")
+	}
+	c.duplicateNames(sp)
+	c.unreachable(dp, p, drops)
+	c.retries(sp, dp)
+	c.regexPitfalls(sp, p)
+}
+
+func (c *checker) duplicateNames(sp *profile.ServiceProfile) {
+	first := map[string]int{}
+	for i, r := range sp.Spec.Routes {
+		if r == nil || r.Name == "" {
+			continue
+		}
+		if j, dup := first[r.Name]; dup {
+			c.add(CodeRouteNameDuplicate, finding.Warning, routePath(i, "name"),
+				"route %d has the same name as route %d (%q): their metrics share the rt_route label and merge; give each route its own name", i, j, r.Name)
+			continue
+		}
+		first[r.Name] = i
+	}
+}
+
+// atom is one condition of a conjunction: a method or a path regex.
+type atom struct {
+	method string // uppercased; "" for a path atom
+	regex  string // trimmed
+}
+
+// conjunction flattens a request match made only of method, pathRegex and
+// `all`, in which case ok is true. any/not make it unknown (ok false).
+func conjunction(m *pb.RequestMatch) (atoms []atom, ok bool) {
+	switch x := m.GetMatch().(type) {
+	case *pb.RequestMatch_Method:
+		return []atom{{method: translate.MethodName(x.Method)}}, true
+	case *pb.RequestMatch_Path:
+		return []atom{{regex: strings.TrimSpace(x.Path.GetRegex())}}, true
+	case *pb.RequestMatch_All:
+		out := []atom{}
+		for _, s := range x.All.GetMatches() {
+			as, ok := conjunction(s)
+			if !ok {
+				return nil, false
+			}
+			out = append(out, as...)
+		}
+		return out, true
+	}
+	return nil, false
+}
+
+// covers tells whether every request matching the conjunction later also
+// matches earlier. It only says yes when certain.
+func covers(earlier, later []atom) bool {
+	for _, a := range earlier {
+		ok := false
+		for _, b := range later {
+			if a.method != "" && b.method == a.method {
+				ok = true
+			}
+			if a.method == "" && b.method == "" && regexCovers(a.regex, b.regex) {
+				ok = true
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// regexCovers: the same regex, or a regex that fully matches the later
+// route's regex when that is one literal path. The match is done with Go
+// only when Go and the proxy's Rust engine read the regex the same way.
+func regexCovers(earlier, later string) bool {
+	if earlier == later {
+		return true
+	}
+	lit, ok := literalPath(later)
+	if !ok {
+		return false
+	}
+	re, ok := proxyRegex(earlier)
+	return ok && re.MatchString(lit)
+}
+
+// anchor adds ^ and $ as text, as the proxy does.
+func anchor(re string) string {
+	re = strings.TrimSpace(re)
+	if !strings.HasPrefix(re, "^") {
+		re = "^" + re
+	}
+	if !strings.HasSuffix(re, "$") {
+		re += "$"
+	}
+	return re
+}
+
+// proxyRegex compiles a path regex as the proxy does, with Go, when the
+// Rust crate accepts it and Go reads it the same way.
+func proxyRegex(re string) (*regexp.Regexp, bool) {
+	a := anchor(re)
+	if rustregex.Check(a) != nil || len(rustregex.GoCompatible(a)) > 0 {
+		return nil, false
+	}
+	out, err := regexp.Compile(a)
+	return out, err == nil
+}
+
+// literalPath returns the one path a regex matches when it is plain text.
+func literalPath(re string) (string, bool) {
+	a := anchor(re)
+	if rustregex.Check(a) != nil {
+		return "", false
+	}
+	t, err := syntax.Parse(a, syntax.Perl)
+	if err != nil {
+		return "", false
+	}
+	t = t.Simplify()
+	if t.Op != syntax.OpConcat || len(t.Sub) != 3 {
+		return "", false
+	}
+	b, l, e := t.Sub[0], t.Sub[1], t.Sub[2]
+	if b.Op != syntax.OpBeginText || e.Op != syntax.OpEndText || l.Op != syntax.OpLiteral || l.Flags&syntax.FoldCase != 0 {
+		return "", false
+	}
+	return string(l.Rune), true
+}
+
+// unreachable reports routes that an earlier route always takes first.
+// Only routes the proxy keeps whole are compared.
+func (c *checker) unreachable(dp *pb.DestinationProfile, p *proxy.Profile, drops []proxy.Drop) {
+	clean := map[int]bool{}
+	for _, r := range p.Routes {
+		clean[r.Index] = true
+	}
+	for _, d := range drops {
+		if d.Route >= 0 && strings.HasPrefix(d.Field, "condition") {
+			clean[d.Route] = false
+		}
+	}
+	routes := dp.GetRoutes()
+	for j := range routes {
+		if !clean[j] {
+			continue
+		}
+		later, simple := conjunction(routes[j].GetCondition())
+		for i := 0; i < j; i++ {
+			if !clean[i] {
+				continue
+			}
+			why := ""
+			if proto.Equal(routes[i].GetCondition(), routes[j].GetCondition()) {
+				why = "has the same condition and comes first"
+			} else if earlier, ok := conjunction(routes[i].GetCondition()); ok && simple && covers(earlier, later) {
+				why = "comes first and matches every request this route matches"
+				if len(earlier) == 0 {
+					why = "comes first and matches every request"
+				}
+			}
+			if why == "" {
+				continue
+			}
+			c.add(CodeRouteUnreachable, finding.Error, routePath(j, "condition"),
+				"route %d %s %s: the first matching route wins, so this route never applies; move it before route %d, or narrow route %d",
+				i, quoteName(routes[i].GetMetricsLabels()["route"]), why, i, i)
+			break
+		}
+	}
+}
+
+func quoteName(s string) string {
+	if s == "" {
+		return "(unnamed)"
+	}
+	return fmt.Sprintf("%q", s)
+}
+
+// methods returns the methods a request match can match, or all=true when
+// it is not limited (paths, `not`).
+func methods(m *pb.RequestMatch) (set map[string]bool, all bool) {
+	switch x := m.GetMatch().(type) {
+	case *pb.RequestMatch_Method:
+		return map[string]bool{translate.MethodName(x.Method): true}, false
+	case *pb.RequestMatch_All:
+		all = true
+		for _, s := range x.All.GetMatches() {
+			ss, sall := methods(s)
+			if sall {
+				continue
+			}
+			if all {
+				set, all = ss, false
+				continue
+			}
+			for k := range set {
+				if !ss[k] {
+					delete(set, k)
+				}
+			}
+		}
+		return set, all
+	case *pb.RequestMatch_Any:
+		set = map[string]bool{}
+		for _, s := range x.Any.GetMatches() {
+			ss, sall := methods(s)
+			if sall {
+				return nil, true
+			}
+			for k := range ss {
+				set[k] = true
+			}
+		}
+		return set, false
+	}
+	return nil, true
+}
+
+func (c *checker) retries(sp *profile.ServiceProfile, dp *pb.DestinationProfile) {
+	for i, r := range dp.GetRoutes() {
+		if !r.GetIsRetryable() {
+			continue
+		}
+		set, all := methods(r.GetCondition())
+		var risky []string
+		for _, m := range []string{"POST", "PATCH"} {
+			if all || set[m] {
+				risky = append(risky, m)
+			}
+		}
+		if len(risky) == 0 {
+			continue
+		}
+		what := "it matches " + strings.Join(risky, " and ") + " requests"
+		if all {
+			what = "its condition does not limit the method, so it also matches POST and PATCH requests"
+		}
+		c.add(CodeRetryNonIdempotent, finding.Warning, routePath(i, "isRetryable"),
+			"isRetryable is set but %s: a retried request that reached the server may be applied twice; retry only idempotent methods (GET, HEAD, PUT, DELETE) or make the handler idempotent", what)
+	}
+	if rb := sp.Spec.RetryBudget; rb != nil && rb.RetryRatio > 1 && rb.RetryRatio <= 1000 {
+		c.add(CodeRetryRatioAboveOne, finding.Warning, source.Path{"spec", "retryBudget", "retryRatio"},
+			"retryRatio %v allows %v retries per request: a failing service gets more retries than requests; keep it at or below 1 (0.2 is the default)", rb.RetryRatio, rb.RetryRatio)
+	}
+}
+
+// regexPitfalls reports regexes the proxy keeps but reads in a way the
+// author may not expect.
+func (c *checker) regexPitfalls(sp *profile.ServiceProfile, p *proxy.Profile) {
+	for i, r := range sp.Spec.Routes {
+		if r == nil {
+			continue
+		}
+		var regexes []source.Path
+		collectRegexes(r.Condition, routePath(i, "condition"), &regexes)
+		for _, path := range regexes {
+			re := regexAt(r.Condition, path[4:])
+			if alt := topLevelAlternation(strings.TrimSpace(re)); alt && rustregex.Check(anchor(re)) == nil {
+				c.add(CodeRegexPartlyAnchored, finding.Warning, path,
+					"pathRegex %q has a top-level '|': the proxy matches %q, where ^ binds only to the first alternative and $ only to the last, so it also matches paths that merely start or end like them; wrap it in a group: (%s)",
+					re, anchor(re), strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(re), "^"), "$"))
+			}
+		}
+	}
+	for _, kr := range p.Routes {
+		if len(kr.GoDifferences) == 0 {
+			continue
+		}
+		var notes []string
+		for _, d := range kr.GoDifferences {
+			notes = append(notes, fmt.Sprintf("%q: Rust %s, Go %s", d.Construct, d.Rust, d.Go))
+		}
+		sort.Strings(notes)
+		c.add(CodeRegexDiffersFromGo, finding.Info, routePath(kr.Index, "condition"),
+			"the proxy's Rust regex reads this route's pathRegex differently from Go's regexp (%s): test it against the proxy's semantics, not with Go-based tools", strings.Join(notes, "; "))
+	}
+}
+
+// collectRegexes lists the paths of every pathRegex in a condition.
+func collectRegexes(m *profile.RequestMatch, path source.Path, out *[]source.Path) {
+	if m == nil {
+		return
+	}
+	if m.PathRegex != "" {
+		*out = append(*out, path.Append("pathRegex"))
+	}
+	for k, s := range m.All {
+		collectRegexes(s, path.Append("all", k), out)
+	}
+	for k, s := range m.Any {
+		collectRegexes(s, path.Append("any", k), out)
+	}
+	collectRegexes(m.Not, path.Append("not"), out)
+}
+
+// regexAt follows rel (all/any/not steps, then pathRegex) from m.
+func regexAt(m *profile.RequestMatch, rel source.Path) string {
+	for i := 0; i < len(rel) && m != nil; i++ {
+		switch rel[i] {
+		case "pathRegex":
+			return m.PathRegex
+		case "not":
+			m = m.Not
+		case "all", "any":
+			list := m.All
+			if rel[i] == "any" {
+				list = m.Any
+			}
+			i++
+			k, _ := rel[i].(int)
+			if k < 0 || k >= len(list) {
+				return ""
+			}
+			m = list[k]
+		}
+	}
+	return ""
+}
+
+// topLevelAlternation tells whether re has a '|' outside any group or
+// character class.
+func topLevelAlternation(re string) bool {
+	depth, class := 0, 0
+	for i := 0; i < len(re); i++ {
+		switch ch := re[i]; {
+		case ch == '\\':
+			i++
+		case class > 0:
+			switch ch {
+			case '[':
+				class++
+			case ']':
+				class--
+			}
+		case ch == '[':
+			class = 1
+			// A ']' right after '[' or '[^' is a literal.
+			if i+1 < len(re) && re[i+1] == '^' {
+				i++
+			}
+			if i+1 < len(re) && re[i+1] == ']' {
+				i++
+			}
+		case ch == '(':
+			depth++
+		case ch == ')':
+			if depth > 0 {
+				depth--
+			}
+		case ch == '|' && depth == 0:
+			return true
+		}
+	}
+	return false
+}
