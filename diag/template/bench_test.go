@@ -195,3 +195,45 @@ func TestGrouperMemoryBound(t *testing.T) {
 		t.Errorf("counts add up to %d (Total %d), want %d", total, g.Total(), events)
 	}
 }
+
+// TestGrouperWorstCaseMemory fills every cap at once: the most groups, each
+// with the longest template (short id segments grow 2.5x), the most
+// examples of the longest length and the most status codes.
+func TestGrouperWorstCaseMemory(t *testing.T) {
+	const heapBound = 32 << 20
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	base := ms.HeapAlloc
+
+	g := NewGrouper(Options{})
+	method := strings.Repeat("M", MaxMethodLen)
+	for i := range DefaultMaxTemplates + 10 {
+		prefix := "/w" + strings.Repeat("x", i%26+1) + strconv.Itoa(i/26%10) // a literal per i
+		for ex := range DefaultMaxExamples {
+			var b strings.Builder
+			b.WriteString(prefix)
+			for b.Len() < MaxPathLen+100 {
+				b.WriteString("/" + strconv.Itoa(ex))
+			}
+			for code := range DefaultMaxStatusCodes + 2 {
+				g.Add(method[:i%MaxMethodLen+1], b.String(), 100+code)
+			}
+		}
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	grew := ms.HeapAlloc - min(base, ms.HeapAlloc)
+	groups := g.Groups()
+	t.Logf("worst case: %d groups, live heap growth %.1f MiB", len(groups), float64(grew)/(1<<20))
+	if len(groups) != DefaultMaxTemplates+1 {
+		t.Errorf("got %d groups, want %d plus other", len(groups), DefaultMaxTemplates)
+	}
+	if len(groups[0].Template) < 2*MaxPathLen || len(groups[0].Examples) != DefaultMaxExamples {
+		t.Errorf("the test did not reach the caps: template %d bytes, %d examples", len(groups[0].Template), len(groups[0].Examples))
+	}
+	if grew > heapBound {
+		t.Errorf("live heap grew by %d bytes, want < %d", grew, heapBound)
+	}
+	runtime.KeepAlive(g)
+}

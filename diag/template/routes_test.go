@@ -264,3 +264,24 @@ func TestCompareTemplates(t *testing.T) {
 		}
 	}
 }
+
+// FuzzRouteMatchesPath checks, for any path, that the route built from its
+// template compiles in the proxy and matches the path as the proxy sees it.
+func FuzzRouteMatchesPath(f *testing.F) {
+	for _, r := range sample {
+		f.Add(r.path)
+	}
+	f.Add("/a\n/\t b /\u200b/x.Json?q")
+	f.Fuzz(func(t *testing.T, path string) {
+		re := PathRegex(Template(path))
+		if err := rustregex.Check(re); err != nil {
+			t.Fatalf("path %q: the proxy would reject %q: %v", path, re, err)
+		}
+		if d := rustregex.GoCompatible(re); len(d) > 0 {
+			t.Fatalf("path %q: Go and the proxy read %q differently: %v", path, re, d)
+		}
+		if ex := examplePath(path); !regexp.MustCompile("^(?:" + re + ")$").MatchString(ex) {
+			t.Fatalf("path %q: %q does not match %q", path, re, ex)
+		}
+	})
+}
