@@ -135,7 +135,7 @@ check_install() { # check_install VERSION: files landed, binary runs, kubectl fi
   [ -f "$store/LICENSE" ] || fail "LICENSE not installed in $store"
   [ -x "$store/kubectl_complete-profiles" ] || fail "completion helper not installed (or not executable) in $store"
   [ -x "$KREW_ROOT/bin/kubectl-profiles" ] || fail "krew did not link $KREW_ROOT/bin/kubectl-profiles"
-  "$tools/krew" list </dev/null 2>/dev/null | grep -q '^profiles' || fail "krew list does not show profiles"
+  "$tools/krew" list </dev/null 2>/dev/null | grep -Eq '^(detached/)?profiles$' || fail "krew list does not show profiles"
   local out
   if command -v kubectl >/dev/null; then
     out=$(PATH=$KREW_ROOT/bin:$PATH kubectl profiles version 2>&1) || fail "kubectl profiles version: $out"
