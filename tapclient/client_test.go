@@ -334,3 +334,22 @@ func TestWatchValidates(t *testing.T) {
 		t.Fatal("invalid request reached the server")
 	}
 }
+
+// A kubeconfig request timeout must not cut a tap stream short.
+func TestConfigTimeoutDoesNotCutStream(t *testing.T) {
+	srv := startServer(t, taptest.Options{})
+	srv.Set(web, taptest.Tap{Events: exchange(1, 0, "GET", "/a", voting), Interval: 150 * time.Millisecond, FlushHeaders: true, End: true})
+	cfg := srv.RESTConfig("alice")
+	cfg.Timeout = 200 * time.Millisecond
+	c, err := tapclient.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.Watch(context.Background(), tapclient.Request{Target: web})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := collect(t, s); len(got) != 3 {
+		t.Fatalf("got %d events over 450ms with a 200ms config timeout", len(got))
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/url"
 	"strings"
+	"time"
 
 	"google.golang.org/protobuf/encoding/protowire"
 )
@@ -341,4 +342,13 @@ func (r Request) String() string {
 		}
 	}
 	return strings.Join(parts, " ")
+}
+
+// IdleMessage is the line a CLI can print when Next returns ErrIdle after d.
+func (r Request) IdleMessage(d time.Duration) string {
+	where := ""
+	if r.Target.Namespace != "" {
+		where = " in namespace " + r.Target.Namespace
+	}
+	return fmt.Sprintf("no requests seen for %s: is traffic flowing to %s%s?", d, r.Target, where)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"google.golang.org/protobuf/encoding/protowire"
 )
@@ -184,5 +185,12 @@ func TestValidate(t *testing.T) {
 		if err := r.Validate(); err == nil {
 			t.Errorf("%+v: accepted", r)
 		}
+	}
+}
+
+func TestIdleMessage(t *testing.T) {
+	r := Request{Target: Target{Namespace: "emojivoto", Type: "deployment", Name: "web"}}
+	if got := r.IdleMessage(10 * time.Second); got != "no requests seen for 10s: is traffic flowing to deployment/web in namespace emojivoto?" {
+		t.Fatalf("got %q", got)
 	}
 }

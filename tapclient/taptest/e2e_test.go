@@ -178,7 +178,13 @@ func TestThroughKubeAPIServer(t *testing.T) {
 	bob := client(t, bobCfg)
 
 	t.Run("unprivileged user gets the RBAC message", func(t *testing.T) {
-		_, err := bob.Watch(ctx, req)
+		s, err := bob.Watch(ctx, req)
+		// With -count=N, a previous run's RoleBinding may still be cached.
+		for deadline := time.Now().Add(10 * time.Second); err == nil && time.Now().Before(deadline); {
+			s.Close()
+			time.Sleep(200 * time.Millisecond)
+			s, err = bob.Watch(ctx, req)
+		}
 		var te *tapclient.Error
 		if !errors.As(err, &te) || te.Reason != tapclient.ReasonForbidden || te.Code != 403 || te.Status == nil {
 			t.Fatalf("err = %v", err)
@@ -192,7 +198,7 @@ func TestThroughKubeAPIServer(t *testing.T) {
 	})
 
 	t.Run("a Role with watch on deployments/tap is enough", func(t *testing.T) {
-		err := env.Apply(ctx, `apiVersion: rbac.authorization.k8s.io/v1
+		rbac := `apiVersion: rbac.authorization.k8s.io/v1
 kind: Role
 metadata: {name: tap-deployments, namespace: emojivoto}
 rules:
@@ -206,11 +212,18 @@ metadata: {name: bob-tap, namespace: emojivoto}
 roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: tap-deployments}
 subjects:
 - {apiGroup: rbac.authorization.k8s.io, kind: User, name: bob}
-`)
-		if err != nil {
+`
+		if err := env.Apply(ctx, rbac); err != nil {
 			t.Fatal(err)
 		}
+		// The Env outlives this test (-count=N): leave bob unprivileged.
+		defer func() {
+			if err := env.Delete(context.Background(), rbac); err != nil {
+				t.Error(err)
+			}
+		}()
 		var s *tapclient.Stream
+		var err error
 		deadline := time.Now().Add(30 * time.Second)
 		for {
 			s, err = bob.Watch(ctx, req)
