@@ -44,3 +44,19 @@ func BenchmarkDecodeEvent(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
 }
+
+// BenchmarkDecodeEventUncached is the worst case: every event from a pod
+// never seen before, so nothing is interned or cached.
+func BenchmarkDecodeEventUncached(b *testing.B) {
+	ev := *sampleEvents()[0]
+	ev.Headers = nil
+	frame := EncodeEvent(&ev)
+	b.SetBytes(int64(len(frame)))
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := DecodeEvent(frame); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}

@@ -189,6 +189,11 @@ func TestThroughKubeAPIServer(t *testing.T) {
 		if !errors.As(err, &te) || te.Reason != tapclient.ReasonForbidden || te.Code != 403 || te.Status == nil {
 			t.Fatalf("err = %v", err)
 		}
+		// Impersonation from the rest.Config is honoured too.
+		if _, err := client(t, env.ConfigFor("dave")).Watch(ctx, req); tapclient.ReasonOf(err) != tapclient.ReasonForbidden ||
+			!strings.Contains(err.Error(), `User "dave" cannot watch`) {
+			t.Errorf("impersonated dave: %v", err)
+		}
 		for _, want := range []string{`User "bob" cannot watch resource "deployments/tap" in API group "tap.linkerd.io"`,
 			`resource "deployments/tap" in namespace emojivoto`, tapclient.DefaultTapAdminClusterRole} {
 			if !strings.Contains(err.Error(), want) {
