@@ -11,6 +11,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	_ "k8s.io/client-go/plugin/pkg/client/auth" // cloud auth providers in kubeconfigs
 
+	"github.com/kubectl-profiles/kubectl-profiles/plugin/check"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/cli"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/completion"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/get"
@@ -51,6 +52,7 @@ func NewRootCmd(streams genericiooptions.IOStreams) *cobra.Command {
 	completion.RegisterConfigFlags(root, flags)
 	root.AddCommand(version.NewCmd(streams), completion.NewCmd(streams))
 	root.AddCommand(get.NewCmd(flags, streams))
+	root.AddCommand(check.NewCmd(flags, streams))
 	_ = flags
 	return root
 }

@@ -37,7 +37,10 @@ type Origin struct {
 // Result is what Check found in one object.
 type Result struct {
 	Origin
-	Issues []Issue
+	// Profile is false for documents that could not be read at all
+	// (yaml-invalid): they are not counted as checked profiles.
+	Profile bool
+	Issues  []Issue
 }
 
 // NamespacedName names an object.
@@ -172,6 +175,7 @@ func Check(doc *source.Document, opts Options) Result {
 		res.Issues = c.issues
 		return res
 	}
+	res.Profile = true
 	res.Name, res.Namespace = doc.Name(), doc.Namespace()
 	if res.Namespace == "" {
 		res.Namespace = opts.DefaultNamespace
@@ -269,8 +273,8 @@ func (c *checker) name(namespace string) (profile.ServiceRef, bool) {
 		return profile.ServiceRef{}, false
 	}
 	if errs := validation.IsDNS1123Subdomain(name); len(errs) > 0 {
-		c.add(CodeNameInvalid, finding.Error, path, "metadata.name %q is not a valid object name (%s): the API server rejects the object; %s",
-			name, errs[0], nameFix(name, namespace, c.opts.ClusterDomain))
+		c.add(CodeNameInvalid, finding.Error, path, "metadata.name %q is not a DNS-1123 subdomain (lowercase letters, digits, '-' and '.', at most 253 characters, starting and ending with a letter or digit): the API server rejects the object; %s",
+			name, nameFix(name, namespace, c.opts.ClusterDomain))
 		return profile.ServiceRef{}, false
 	}
 	ref, ok := profile.ParseFQDN(name, c.opts.ClusterDomain)

@@ -1,0 +1,311 @@
+package check
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+
+	kerrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/kubectl-profiles/kubectl-profiles/diag/analyze"
+	"github.com/kubectl-profiles/kubectl-profiles/diag/expect"
+	"github.com/kubectl-profiles/kubectl-profiles/diag/profile"
+	"github.com/kubectl-profiles/kubectl-profiles/diag/source"
+	"github.com/kubectl-profiles/kubectl-profiles/plugin/kube"
+)
+
+// ref is a profile's namespace and the Service its name refers to.
+type ref struct {
+	namespace string
+	service   profile.ServiceRef
+	named     bool
+}
+
+// gatherer reads cluster facts. It never writes.
+type gatherer struct {
+	o   *Options
+	cs  kubernetes.Interface
+	dyn dynamic.Interface
+	dc  discovery.DiscoveryInterface
+	ns  string // -n, or the kubeconfig's namespace
+}
+
+func newGatherer(o *Options) (*gatherer, error) {
+	cfg, err := o.Flags.ToRESTConfig()
+	if err != nil {
+		return nil, fmt.Errorf("cannot load a kubeconfig: %v (set --kubeconfig or KUBECONFIG, or check files without --cluster)", err)
+	}
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	dc, err := o.Flags.ToDiscoveryClient()
+	if err != nil {
+		return nil, err
+	}
+	ns, _, err := o.Flags.ToRawKubeConfigLoader().Namespace()
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the current namespace from the kubeconfig: %v", err)
+	}
+	return &gatherer{o: o, cs: cs, dyn: dyn, dc: dc, ns: ns}, nil
+}
+
+// checkCluster checks every ServiceProfile in scope against the cluster.
+func (o *Options) checkCluster(ctx context.Context) ([]analyze.Result, string, error) {
+	g, err := newGatherer(o)
+	if err != nil {
+		return nil, "", err
+	}
+	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	defer cancel()
+	if err := kube.CheckServiceProfileCRD(g.dc); err != nil {
+		return nil, "", err
+	}
+	ns, scope := g.ns, "namespace "+g.ns
+	if o.AllNamespaces {
+		ns, scope = metav1.NamespaceAll, "the cluster"
+	}
+	items, err := listAll(ctx, g.dyn.Resource(kube.ServiceProfiles).Namespace(ns))
+	if errors.Is(err, kube.ErrNoServiceProfileCRD) {
+		return nil, "", err
+	}
+	if err != nil {
+		return nil, "", kube.Explain(ctxErr(ctx, err), "list serviceprofiles.linkerd.io in "+scope)
+	}
+	docs := make([]*source.Document, len(items))
+	for i := range items {
+		d := source.FromObject(items[i].Object)
+		docs[i] = &d
+	}
+	opts := analyze.Options{ClusterDomain: o.ClusterDomain}
+	facts, err := g.factsFor(ctx, profileRefs(docs, opts), o.AllNamespaces)
+	if err != nil {
+		return nil, "", err
+	}
+	for _, d := range docs {
+		facts.Profiles[analyze.NamespacedName{Namespace: d.Namespace(), Name: d.Name()}] = true
+	}
+	opts.Cluster = facts
+	results := make([]analyze.Result, 0, len(docs))
+	for _, d := range docs {
+		results = append(results, analyze.Check(d, opts))
+	}
+	return results, scope, nil
+}
+
+// factsFor reads what the analyzers need about the Services the profiles
+// refer to: the Services of their namespaces, HTTPRoutes attached to them,
+// and the ServiceProfiles there. all lists cluster-wide instead of per
+// namespace. Services that cannot be read in a profile's own namespace fail
+// the run (the user asked about that namespace); elsewhere they are skipped.
+func (g *gatherer) factsFor(ctx context.Context, refs []ref, all bool) (*analyze.Cluster, error) {
+	facts := &analyze.Cluster{
+		Services:   map[analyze.NamespacedName]expect.Service{},
+		Listed:     map[string]bool{},
+		HTTPRoutes: map[analyze.NamespacedName][]analyze.HTTPRoute{},
+		Profiles:   map[analyze.NamespacedName]bool{},
+	}
+	own := map[string]bool{}
+	wanted := map[string]bool{}
+	for _, r := range refs {
+		if r.namespace != "" {
+			own[r.namespace] = true
+		}
+		if r.named {
+			wanted[r.service.Namespace] = true
+		}
+	}
+	namespaces := sortedSet(wanted, own)
+	if all {
+		if err := g.services(ctx, metav1.NamespaceAll, facts); err != nil {
+			return nil, err
+		}
+		for _, ns := range namespaces {
+			facts.Listed[ns] = true
+		}
+	} else {
+		for _, ns := range namespaces {
+			err := g.services(ctx, ns, facts)
+			switch {
+			case err == nil:
+				facts.Listed[ns] = true
+			case own[ns] || ctx.Err() != nil:
+				return nil, err
+			}
+		}
+	}
+	g.httpRoutes(ctx, namespaces, all, facts)
+	if !all {
+		// Other profiles, for client-override messages: best effort.
+		for _, ns := range namespaces {
+			if names, err := kube.ProfileNames(ctx, g.dyn, ns); err == nil {
+				for _, n := range names {
+					facts.Profiles[analyze.NamespacedName{Namespace: ns, Name: n}] = true
+				}
+			}
+		}
+	}
+	return facts, nil
+}
+
+func (g *gatherer) services(ctx context.Context, ns string, facts *analyze.Cluster) error {
+	opts := metav1.ListOptions{Limit: 500}
+	where := "in namespace " + ns
+	if ns == metav1.NamespaceAll {
+		where = "in all namespaces"
+	}
+	for {
+		list, err := g.cs.CoreV1().Services(ns).List(ctx, opts)
+		if err != nil {
+			return kube.Explain(ctxErr(ctx, err), "list services "+where)
+		}
+		for i := range list.Items {
+			s := &list.Items[i]
+			facts.Services[analyze.NamespacedName{Namespace: s.Namespace, Name: s.Name}] = kube.ToService(s)
+		}
+		if list.Continue == "" {
+			return nil
+		}
+		opts.Continue = list.Continue
+	}
+}
+
+var httpRouteGroups = []string{"policy.linkerd.io", "gateway.networking.k8s.io"}
+
+// httpRoutes indexes HTTPRoutes by the Services their parentRefs name.
+// Groups that are not installed or not readable are skipped: HTTPRoutes
+// only add a warning.
+func (g *gatherer) httpRoutes(ctx context.Context, namespaces []string, all bool, facts *analyze.Cluster) {
+	if all {
+		namespaces = []string{metav1.NamespaceAll}
+	}
+	for _, group := range httpRouteGroups {
+		version := preferredVersion(g.dc, group, "httproutes")
+		if version == "" {
+			continue
+		}
+		gvr := schema.GroupVersionResource{Group: group, Version: version, Resource: "httproutes"}
+		for _, ns := range namespaces {
+			items, err := listAll(ctx, g.dyn.Resource(gvr).Namespace(ns))
+			if err != nil {
+				continue
+			}
+			for i := range items {
+				for svc, h := range parentServices(&items[i], group) {
+					facts.HTTPRoutes[svc] = append(facts.HTTPRoutes[svc], h...)
+				}
+			}
+		}
+	}
+}
+
+// parentServices returns, for each Service u's parentRefs name, the
+// corresponding HTTPRoute entries (one per parentRef).
+func parentServices(u *unstructured.Unstructured, group string) map[analyze.NamespacedName][]analyze.HTTPRoute {
+	refs, _, _ := unstructured.NestedSlice(u.Object, "spec", "parentRefs")
+	out := map[analyze.NamespacedName][]analyze.HTTPRoute{}
+	for _, r := range refs {
+		m, ok := r.(map[string]interface{})
+		if !ok {
+			continue
+		}
+		kind, _ := m["kind"].(string)
+		g, _ := m["group"].(string)
+		name, _ := m["name"].(string)
+		ns, _ := m["namespace"].(string)
+		if ns == "" {
+			ns = u.GetNamespace()
+		}
+		if kind != "Service" || (g != "" && g != "core") || name == "" {
+			continue
+		}
+		var port uint32
+		switch p := m["port"].(type) {
+		case int64:
+			port = uint32(p)
+		case float64:
+			port = uint32(p)
+		}
+		key := analyze.NamespacedName{Namespace: ns, Name: name}
+		out[key] = append(out[key], analyze.HTTPRoute{Group: group, Namespace: u.GetNamespace(), Name: u.GetName(), Port: port})
+	}
+	return out
+}
+
+func preferredVersion(dc discovery.DiscoveryInterface, group, resource string) string {
+	groups, err := dc.ServerGroups()
+	if err != nil {
+		return ""
+	}
+	for _, gr := range groups.Groups {
+		if gr.Name != group {
+			continue
+		}
+		versions := append([]metav1.GroupVersionForDiscovery{gr.PreferredVersion}, gr.Versions...)
+		for _, v := range versions {
+			list, err := dc.ServerResourcesForGroupVersion(v.GroupVersion)
+			if err != nil {
+				continue
+			}
+			for _, r := range list.APIResources {
+				if r.Name == resource {
+					return v.Version
+				}
+			}
+		}
+	}
+	return ""
+}
+
+func listAll(ctx context.Context, ri dynamic.ResourceInterface) ([]unstructured.Unstructured, error) {
+	opts := metav1.ListOptions{Limit: 500}
+	var out []unstructured.Unstructured
+	for {
+		list, err := ri.List(ctx, opts)
+		if err != nil {
+			if kerrors.IsNotFound(err) {
+				return nil, kube.ErrNoServiceProfileCRD
+			}
+			return nil, err
+		}
+		out = append(out, list.Items...)
+		if list.GetContinue() == "" {
+			return out, nil
+		}
+		opts.Continue = list.GetContinue()
+	}
+}
+
+// ctxErr makes a deadline say which flag to raise.
+func ctxErr(ctx context.Context, err error) error {
+	if ctx.Err() == context.DeadlineExceeded {
+		return fmt.Errorf("timed out (raise --timeout): %v", err)
+	}
+	return err
+}
+
+func sortedSet(sets ...map[string]bool) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range sets {
+		for k := range s {
+			if k != "" && !seen[k] {
+				seen[k] = true
+				out = append(out, k)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
