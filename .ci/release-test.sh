@@ -9,6 +9,8 @@
 #   QUICK=1 .ci/release-test.sh           skip (exit 0), e.g. from `make test`
 #   SKIP_RELEASE_TEST=1 ...               same
 #   KEEP=1 .ci/release-test.sh            keep the work directory for inspection
+#   .ci/release-test.sh tools-dir         only build the tools; print their directory
+#                                         (real release: "$(.ci/release-test.sh tools-dir)/goreleaser" release --clean)
 #
 # It releases the committed HEAD: goreleaser runs in a fresh clone of the
 # repository (a real release builds a commit, and goreleaser needs a clean
@@ -20,7 +22,13 @@
 # keyed by a hash of .ci/tools/go.mod + go.sum. Cold: several minutes.
 set -euo pipefail
 
-if [ "${QUICK:-}" = 1 ] || [ "${SKIP_RELEASE_TEST:-}" = 1 ]; then
+mode=${1:-test}
+case "$mode" in
+  test | tools-dir) ;;
+  *) echo "usage: $0 [tools-dir]" >&2; exit 2 ;;
+esac
+
+if [ "$mode" = test ] && { [ "${QUICK:-}" = 1 ] || [ "${SKIP_RELEASE_TEST:-}" = 1 ]; }; then
   echo "release-test: skipped (QUICK=1 or SKIP_RELEASE_TEST=1)"
   exit 0
 fi
@@ -31,6 +39,7 @@ cd "$repo"
 start=$(date +%s)
 last=$start
 step() { # step NAME: print the time the previous step took, announce the next
+  [ "$mode" = test ] || return 0
   local now; now=$(date +%s)
   [ -n "${current:-}" ] && printf 'release-test: %-44s %4ss\n' "$current" "$((now - last))"
   current=$1; last=$now
@@ -42,13 +51,17 @@ step "tools"
 key=$(cat .ci/tools/go.mod .ci/tools/go.sum | sha256sum | cut -c1-16)
 tools=${XDG_CACHE_HOME:-$HOME/.cache}/kubectl-profiles/tools-$key
 if [ ! -x "$tools/goreleaser" ] || [ ! -x "$tools/krew" ] || [ ! -x "$tools/validate-krew-manifest" ]; then
-  echo "release-test: building goreleaser and krew into $tools (first run only, several minutes)"
+  echo "release-test: building goreleaser and krew into $tools (first run only, several minutes)" >&2
   mkdir -p "$(dirname "$tools")"
   tmp=$(mktemp -d "$tools.tmp.XXXXXX")
   (cd .ci/tools && GOFLAGS=-mod=readonly go build -trimpath -o "$tmp/" tool) ||
     { rm -rf "$tmp"; fail "building the tools in .ci/tools failed (see above)"; }
   # Atomic: a concurrent run either sees no directory or a complete one.
   mv -T "$tmp" "$tools" 2>/dev/null || rm -rf "$tmp"
+fi
+if [ "$mode" = tools-dir ]; then
+  echo "$tools"
+  exit 0
 fi
 
 goos=$(go env GOOS)
