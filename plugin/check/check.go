@@ -78,7 +78,12 @@ Services, opaque ports, HTTPRoutes and other ServiceProfiles of the cluster.
 
 Exit status: 0 no finding reached --fail-on, 3 some did, 1 could not run, 2 bad usage.`,
 		Example: example,
-		Args:    cobra.NoArgs,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return cli.Usagef("check takes no arguments (got %q): pass files with -f and namespaces with -n or -A", args[0])
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.args = args
 			if err := o.Validate(); err != nil {
