@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"sync/atomic"
 	"time"
 
 	pb "github.com/linkerd/linkerd2-proxy-api/go/destination"
@@ -97,34 +99,39 @@ func Path(fqdn string, port uint32) string { return fmt.Sprintf("%s:%d", fqdn, p
 // returns an error wrapping report.ErrSilent; the real server is silent when
 // it cannot translate a profile.
 func (c *Client) GetProfile(ctx context.Context, path string, token Token, timeout time.Duration) (*pb.DestinationProfile, error) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	// No gRPC deadline: like a proxy, we cancel the stream ourselves. A
+	// deadline would reach the server, whose handler may then end the stream
+	// with OK at the same instant, racing our own timeout.
+	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // ends the subscription server-side
+	var timedOut atomic.Bool
+	timer := time.AfterFunc(timeout, func() { timedOut.Store(true); cancel() })
+	defer timer.Stop()
 	stream, err := c.client.GetProfile(ctx, &pb.GetDestination{Path: path, ContextToken: token.String()})
-	if err != nil {
-		return nil, c.explain(ctx, path, err, timeout)
+	if err == nil {
+		var msg *pb.DestinationProfile
+		if msg, err = stream.Recv(); err == nil {
+			return msg, nil
+		}
 	}
-	msg, err := stream.Recv()
-	if err != nil {
-		return nil, c.explain(ctx, path, err, timeout)
-	}
-	return msg, nil
+	return nil, c.explain(path, err, timedOut.Load(), timeout)
 }
 
-func (c *Client) explain(ctx context.Context, path string, err error, timeout time.Duration) error {
+func (c *Client) explain(path string, err error, timedOut bool, timeout time.Duration) error {
 	st, _ := status.FromError(err)
 	switch {
-	case errors.Is(ctx.Err(), context.DeadlineExceeded) || st.Code() == codes.DeadlineExceeded:
+	case timedOut:
 		if c.conn.GetState() != connectivity.Ready {
 			return fmt.Errorf("destination at %s became unreachable during the lookup of %s", c.addr, path)
 		}
 		return fmt.Errorf("GetProfile %s: %w (%s)", path, report.ErrSilent, timeout)
-	case errors.Is(ctx.Err(), context.Canceled) || st.Code() == codes.Canceled:
+	case errors.Is(err, io.EOF):
+		// The server ended the stream (e.g. its queue overflowed) before sending.
+		return fmt.Errorf("GetProfile %s: the destination closed the stream without a profile", path)
+	case st.Code() == codes.Canceled:
 		return fmt.Errorf("GetProfile %s: canceled", path)
 	case st.Code() == codes.Unavailable:
 		return fmt.Errorf("destination unreachable at %s: %s", c.addr, st.Message())
-	case st.Code() == codes.OK && err != nil:
-		// io.EOF: the server ended the stream (e.g. queue overflow) before sending.
-		return fmt.Errorf("GetProfile %s: the destination closed the stream without a profile", path)
 	}
 	return fmt.Errorf("GetProfile %s: the destination answered %s: %s", path, st.Code(), st.Message())
 }

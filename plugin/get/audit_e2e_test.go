@@ -74,7 +74,7 @@ func TestAuditMixedStates(t *testing.T) {
 		check := func(source, result string, drift int) {
 			t.Helper()
 			if p.InEffect.Source != source || p.Lookup.Result != result || len(p.Drift) != drift {
-				t.Errorf("%s (%s): source %s result %s drift %d, want %s %s %d", key, state, p.InEffect.Source, p.Lookup.Result, len(p.Drift), source, result, drift)
+				t.Errorf("%s (%s): source %s result %s (%s) drift %d, want %s %s %d", key, state, p.InEffect.Source, p.Lookup.Result, p.Lookup.Error, len(p.Drift), source, result, drift)
 			}
 		}
 		switch {

@@ -145,4 +145,28 @@ metadata:
 spec:
   nodeName: node-1
   containers: [{name: c, image: traffic}]
+---
+# risky: served by the destination, but partly dropped by the proxy.
+apiVersion: v1
+kind: Service
+metadata: {name: risky, namespace: books}
+spec:
+  ports: [{port: 80}]
+---
+apiVersion: linkerd.io/v1alpha2
+kind: ServiceProfile
+metadata: {name: risky.books.svc.cluster.local, namespace: books}
+spec:
+  routes:
+  - name: lookahead
+    condition: {pathRegex: '/x(?=y)'}
+  - name: half range
+    condition: {pathRegex: /h}
+    responseClasses:
+    - condition: {status: {min: 500}}
+      isFailure: true
+  retryBudget: {retryRatio: 0.2, minRetriesPerSecond: 10, ttl: 90s}
+  dstOverrides:
+  - {authority: risky.books.svc.cluster.local:80, weight: 1}
+  - {authority: canary.books.svc.cluster.local:80, weight: 0}
 `

@@ -200,3 +200,39 @@ func TestErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestProxyDrops(t *testing.T) {
+	setup(t)
+	r := getJSON(t, "svc/risky", "-n", "books")
+	p := r.Ports[0]
+	if p.Lookup.Result != "served" || len(p.Drift) != 0 {
+		t.Fatalf("the destination serves this profile unchanged: %+v %+v", p.Lookup, p.Drift)
+	}
+	want := map[string]string{ // code -> route ("" = profile level)
+		"regex-dropped-by-proxy":        "lookahead",
+		"retry-budget-dropped-by-proxy": "",
+		"dst-override-dropped-by-proxy": "",
+	}
+	for code, route := range want {
+		found := false
+		for _, f := range p.Findings {
+			if f.Code == code && f.Route == route {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no %s finding (route %q) in %+v", code, route, p.Findings)
+		}
+	}
+	var oneSided bool
+	for _, f := range p.Findings {
+		if f.Route == "half range" && (f.Code == "status-range-one-sided" || f.Code == "response-class-dropped-by-proxy") {
+			oneSided = true
+		}
+	}
+	if !oneSided {
+		t.Errorf("the one-sided status range is not reported: %+v", p.Findings)
+	}
+	out, _, _ := get(t, "svc/risky", "-n", "books")
+	golden(t, "risky", out)
+}
