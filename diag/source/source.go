@@ -283,8 +283,18 @@ func newDoc(name string, obj map[string]interface{}, node *yamlv3.Node) Document
 }
 
 // FromObject wraps an object read from the cluster (no file, no lines).
+// Values are normalised to what encoding/json produces (numbers become
+// float64), as for objects read from files.
 func FromObject(obj map[string]interface{}) Document {
-	return newDoc("", obj, nil)
+	raw, err := json.Marshal(obj)
+	if err != nil {
+		return Document{Err: fmt.Errorf("cannot encode the object: %v", err)}
+	}
+	var norm map[string]interface{}
+	if err := json.Unmarshal(raw, &norm); err != nil {
+		return Document{Err: fmt.Errorf("cannot encode the object: %v", err)}
+	}
+	return Document{Object: norm, Raw: raw}
 }
 
 // shiftLines moves every node's line by delta, so that lines count from the

@@ -197,3 +197,16 @@ func FuzzLoad(f *testing.F) {
 		}
 	})
 }
+
+func TestFromObjectNormalisesNumbers(t *testing.T) {
+	d := FromObject(map[string]interface{}{"kind": "ServiceProfile", "spec": map[string]interface{}{"n": int64(3)}})
+	if d.Err != nil || d.File != "" || d.Line != 0 {
+		t.Fatalf("%+v", d)
+	}
+	if n := d.Object["spec"].(map[string]interface{})["n"]; n != float64(3) {
+		t.Errorf("int64 kept as %T, want float64 like objects from files", n)
+	}
+	if d.LineOf(Path{"spec", "n"}) != 0 {
+		t.Error("cluster objects have no lines")
+	}
+}

@@ -1,0 +1,245 @@
+package check_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kubectl-profiles/kubectl-profiles/plugin/cli"
+	"github.com/kubectl-profiles/kubectl-profiles/plugin/testenv"
+)
+
+// fixtures: each object exists for one analyzer; the comments say which.
+const fixtures = `
+apiVersion: v1
+kind: Namespace
+metadata: {name: books}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop}
+---
+# webapp: port 9000 is opaque by annotation; an HTTPRoute is attached.
+apiVersion: v1
+kind: Service
+metadata:
+  name: webapp
+  namespace: books
+  annotations: {config.linkerd.io/opaque-ports: "9000"}
+spec:
+  ports:
+  - {name: http, port: 80}
+  - {name: admin, port: 9000}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: api, namespace: books}
+spec:
+  ports: [{name: http, port: 80}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: ext, namespace: books}
+spec:
+  type: ExternalName
+  externalName: example.org
+---
+apiVersion: policy.linkerd.io/v1beta3
+kind: HTTPRoute
+metadata: {name: webapp-routes, namespace: books}
+spec:
+  parentRefs:
+  - {group: core, kind: Service, name: webapp, port: 80}
+---
+apiVersion: linkerd.io/v1alpha2
+kind: ServiceProfile
+metadata: {name: webapp.books.svc.cluster.local, namespace: books}
+spec:
+  routes:
+  - name: GET /books/{id}
+    condition: {method: GET, pathRegex: '/books/[^/]+'}
+  - name: GET /books/new
+    condition: {method: GET, pathRegex: /books/new}
+  - name: POST /books
+    condition: {method: POST, pathRegex: /books}
+    isRetryable: true
+    timeout: 10 s
+    responseClasses:
+    - condition: {status: {min: 500, max: 599}}
+      isSuccess: true
+---
+apiVersion: linkerd.io/v1alpha2
+kind: ServiceProfile
+metadata: {name: api.books.svc.cluster.local, namespace: books}
+spec:
+  routes:
+  - name: GET /
+    condition: {method: GET, pathRegex: /}
+---
+apiVersion: linkerd.io/v1alpha2
+kind: ServiceProfile
+metadata: {name: apj.books.svc.cluster.local, namespace: books}
+spec:
+  routes: [{name: GET, condition: {method: GET}}]
+---
+apiVersion: linkerd.io/v1alpha2
+kind: ServiceProfile
+metadata: {name: ext.books.svc.cluster.local, namespace: books}
+spec:
+  routes: [{name: GET, condition: {method: GET}}]
+---
+apiVersion: linkerd.io/v1alpha2
+kind: ServiceProfile
+metadata: {name: webapp, namespace: books}
+spec:
+  routes: [{name: GET, condition: {method: GET}}]
+---
+# Kept by the CRD (nested conditions preserve unknown fields), so the
+# control plane sees what the webhook would have rejected.
+apiVersion: linkerd.io/v1alpha2
+kind: ServiceProfile
+metadata: {name: nested.books.svc.cluster.local, namespace: books}
+spec:
+  routes:
+  - name: r
+    condition:
+      all: [{method: GET, regex: /x}]
+  - name: not
+    condition:
+      not: [{method: GET}]
+---
+apiVersion: linkerd.io/v1alpha2
+kind: ServiceProfile
+metadata: {name: api.books.svc.cluster.local, namespace: shop}
+spec:
+  routes: [{name: shop view, condition: {pathRegex: /.*}}]
+`
+
+var applied bool
+
+func setup(t *testing.T) {
+	t.Helper()
+	testenv.SkipIfShort(t)
+	if applied {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := env.Apply(ctx, fixtures); err != nil {
+		t.Fatalf("apply fixtures: %v", err)
+	}
+	applied = true
+}
+
+func runAs(t *testing.T, kubeconfig string, args ...string) (string, string, int) {
+	t.Helper()
+	return run(t, "", append([]string{"--kubeconfig", kubeconfig}, args...)...)
+}
+
+func TestClusterAllNamespaces(t *testing.T) {
+	setup(t)
+	out, errOut, code := runAs(t, env.Kubeconfig, "check", "-A")
+	if code != cli.ExitFindings {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	golden(t, "cluster-all", out)
+	for _, want := range []string{
+		`Error [route-unreachable] (books/webapp.books.svc.cluster.local routes[1] "GET /books/new")`,
+		`Warning [opaque-port] (books/webapp.books.svc.cluster.local) port(s) 9000`,
+		`Warning [httproute-ignored] (books/webapp.books.svc.cluster.local) HTTPRoute books/webapp-routes`,
+		`Warning [retry-non-idempotent] (books/webapp.books.svc.cluster.local routes[2] "POST /books")`,
+		`Warning [timeout-unparsable]`,
+		`Warning [service-not-found] (books/apj.books.svc.cluster.local) Service books/apj does not exist`,
+		`did you mean Service api`,
+		`Error [service-rejected] (books/ext.books.svc.cluster.local)`,
+		`Error [name-not-fqdn] (books/webapp)`,
+		`Error [field-unknown] (books/nested.books.svc.cluster.local routes[0] "r")`,
+		`Error [profile-undecodable] (books/nested.books.svc.cluster.local routes[1] "not")`,
+		`Info [client-override] (shop/api.books.svc.cluster.local) this is a client-side override`,
+		`instead of the Service's own profile (books/api.books.svc.cluster.local)`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q", want)
+		}
+	}
+	// The API server pruned isSuccess on create: the cluster copy no longer
+	// has it, so it cannot be reported from the cluster (only from files).
+	if strings.Contains(out, "isSuccess") {
+		t.Errorf("pruned field reported from the cluster:\n%s", out)
+	}
+	if !strings.Contains(errOut, "in 7 ServiceProfiles.") {
+		t.Errorf("stderr %q", errOut)
+	}
+}
+
+func TestClusterNamespace(t *testing.T) {
+	setup(t)
+	out, errOut, code := runAs(t, env.Kubeconfig, "check", "-n", "shop", "-o", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	o := decode(t, out)
+	if o.Summary.Profiles != 1 || len(o.Findings) != 1 || o.Findings[0].Code != "client-override" || o.Findings[0].Origin.Namespace != "shop" ||
+		o.Findings[0].Origin.File != "" || o.Findings[0].Origin.Line != 0 {
+		t.Errorf("shop: %s", out)
+	}
+	_, errOut, code = runAs(t, env.Kubeconfig, "check", "-n", "empty-ns")
+	if code != 0 || errOut != "No ServiceProfiles found in namespace empty-ns.\n" {
+		t.Errorf("empty namespace: exit %d %q", code, errOut)
+	}
+}
+
+func TestFilesWithCluster(t *testing.T) {
+	setup(t)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "sp.yaml")
+	doc := `apiVersion: linkerd.io/v1alpha2
+kind: ServiceProfile
+metadata: {name: webapp.books.svc.cluster.local}
+spec:
+  routes:
+  - name: GET
+    condition: {method: GET}
+    responseClasses:
+    - condition: {status: {min: 500, max: 599}}
+      isSuccess: true
+`
+	if err := os.WriteFile(file, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Without --cluster: only what the file shows.
+	out, _, _ := runAs(t, env.Kubeconfig, "check", "-f", file, "-n", "books")
+	if !strings.Contains(out, "[field-pruned]") || strings.Contains(out, "[opaque-port]") {
+		t.Errorf("file mode:\n%s", out)
+	}
+	// With --cluster: the Service's opaque port and HTTPRoute too.
+	out, errOut, code := runAs(t, env.Kubeconfig, "check", "-f", file, "--cluster", "-n", "books")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"[field-pruned]", "[opaque-port]", "[httproute-ignored]", "sp.yaml:10"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("--cluster: missing %s in\n%s", want, out)
+		}
+	}
+}
+
+func TestClusterForbidden(t *testing.T) {
+	setup(t)
+	kc, err := env.KubeconfigFor("alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"check", "-n", "books"}, {"check", "-A"}, {"check", "-f", "../../testdata/profiles/good.yaml", "--cluster"}} {
+		_, errOut, code := runAs(t, kc, args...)
+		if code != cli.ExitError {
+			t.Errorf("%v: exit %d, want %d (could not run, not findings): %s", args, code, cli.ExitError, errOut)
+		}
+		if !strings.HasPrefix(errOut, "error: forbidden: cannot list ") || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, "krew/rbac.yaml") {
+			t.Errorf("%v: stderr %q", args, errOut)
+		}
+	}
+}
