@@ -1,0 +1,151 @@
+// Package tap implements `kubectl profiles tap`: linkerd viz tap's output,
+// with each request's ServiceProfile route (rt_route) computed locally from
+// the profile the tapped proxy gets, and the proxy's own route label shown
+// next to it when the two differ.
+package tap
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"os"
+	"os/signal"
+	"time"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/kubectl-profiles/kubectl-profiles/plugin/cli"
+	"github.com/kubectl-profiles/kubectl-profiles/plugin/tapprofile"
+	"github.com/kubectl-profiles/kubectl-profiles/plugin/tapsession"
+	"github.com/kubectl-profiles/kubectl-profiles/tapclient"
+)
+
+const example = `  # Tap a deployment; every line ends with the route its proxy picks
+  kubectl profiles tap deploy/webapp -n booksapp
+
+  # Only its calls to the books service, with all labels, for 30 seconds
+  kubectl profiles tap deploy/webapp --to svc/books --duration 30s -o wide
+
+  # NDJSON for scripts (also a capture that --file can replay)
+  kubectl profiles tap deploy/webapp -o json > capture.json
+
+  # Offline: replay a capture against a ServiceProfile file, no cluster needed
+  kubectl profiles tap --file capture.json --profile books-sp.yaml -n booksapp`
+
+// Options are the flags of tap.
+type Options struct {
+	tapsession.Options
+	Streams  genericiooptions.IOStreams
+	Output   string
+	Duration time.Duration
+
+	args []string
+}
+
+// NewCmd builds the tap command.
+func NewCmd(flags *genericclioptions.ConfigFlags, streams genericiooptions.IOStreams) *cobra.Command {
+	o := &Options{Options: tapsession.Options{Flags: flags}, Streams: streams}
+	cmd := &cobra.Command{
+		Use:   "tap (TYPE/NAME | TYPE NAME) [flags]",
+		Short: "Tap a workload like linkerd viz tap, with the ServiceProfile route of every request",
+		Long: `Streams requests through the linkerd-viz tap API (through the Kubernetes API server, as linkerd viz tap
+does) and prints them in linkerd viz tap's format. Each line ends with rt_route=<route>: the ServiceProfile route
+the tapped proxy picks for the request, computed here from the profile that proxy gets from the destination
+service (outbound: the destination Service's profile as seen from the tapped pod's namespace; inbound: the
+profile of the Service the request was sent to, as seen from the tapped pod's own namespace).
+
+rt_route is empty when the proxy applies no route (no ServiceProfile, no routes, or none matches) and "?" when
+it cannot be computed. When the proxy itself reported a different route, proxy_rt_route=<reported> follows:
+that is drift between the ServiceProfile and what the proxy uses.
+
+--file replays a saved capture instead of tapping; --profile matches against ServiceProfile files instead of
+asking the destination service. With both, no cluster is needed.`,
+		Example: example,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.args = args
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
+			defer stop()
+			return o.Run(ctx)
+		},
+	}
+	f := cmd.Flags()
+	o.AddFlags(f)
+	f.StringVarP(&o.Output, "output", "o", "", "output format: wide (all labels) or json (one object per line); default: linkerd's short lines")
+	f.DurationVar(&o.Duration, "duration", 0, "stop after this long (default: until Ctrl-C; ignored with --file)")
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"wide", "json"}, cobra.ShellCompDirectiveNoFileComp))
+	return cmd
+}
+
+// Validate checks flags before anything touches the network.
+func (o *Options) Validate() error {
+	if o.Output == "" {
+		o.Output = "default"
+	}
+	var err error
+	if o.Output, err = cli.CheckOutput(o.Output, "default", cli.OutputWide, cli.OutputJSON); err != nil {
+		return err
+	}
+	if o.Duration < 0 {
+		return cli.Usagef("--duration must not be negative")
+	}
+	// linkerd extracts headers only for -o json, which prints them.
+	o.ExtractHeaders = o.Output == cli.OutputJSON
+	return o.Options.Validate(o.args)
+}
+
+// Run taps and prints until the duration, the end of the capture or Ctrl-C.
+func (o *Options) Run(ctx context.Context) error {
+	if o.Duration > 0 && o.File == "" {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.Duration)
+		defer cancel()
+	}
+	s, err := o.Open(ctx, o.args, o.Streams.ErrOut, o.Streams.In)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped (Ctrl-C or --duration) before the tap started
+		}
+		return err
+	}
+	defer s.Close()
+
+	w := bufio.NewWriterSize(o.Streams.Out, 64<<10)
+	defer w.Flush()
+	corr := tapclient.NewCorrelator(0)
+	var line []byte
+	for {
+		ev, err := s.Next(ctx)
+		if err == io.EOF {
+			return w.Flush()
+		}
+		if err != nil {
+			_ = w.Flush()
+			return err
+		}
+		res := tapprofile.Result{Status: tapprofile.Unknown, Reason: "the tap did not see this request"}
+		if req := corr.Observe(ev); req != nil {
+			res = s.Classifier.Classify(ctx, req)
+		}
+		line = line[:0]
+		if o.Output == cli.OutputJSON {
+			if line, err = appendJSON(line, ev, res, o.ClusterDomain); err != nil {
+				return err
+			}
+		} else {
+			line = appendLine(line, ev, res, o.Output == cli.OutputWide)
+		}
+		if _, err := w.Write(line); err != nil {
+			return err
+		}
+		if s.Live {
+			if err := w.Flush(); err != nil {
+				return err
+			}
+		}
+	}
+}

@@ -1,0 +1,182 @@
+// Package tapprofile answers, for a tapped request, which ServiceProfile
+// route the tapped proxy would pick (its rt_route): it works out the profile
+// lookup that proxy makes, fetches each distinct lookup once (from the
+// destination service, or from ServiceProfile files), converts it the way
+// linkerd2-proxy does (diag/proxy) and matches the request against it.
+package tapprofile
+
+import (
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/kubectl-profiles/kubectl-profiles/diag/profile"
+	"github.com/kubectl-profiles/kubectl-profiles/tapclient"
+)
+
+// Key is one profile lookup as a proxy makes it: GetProfile for
+// <Service>.<Namespace>.svc.<domain>:<Port> with a context token whose ns is
+// ClientNamespace. Profiles are cached per Key.
+type Key struct {
+	Service         string
+	Namespace       string
+	Port            uint32
+	ClientNamespace string
+	// Inbound lookups are used by the server-side proxy, which applies
+	// routes whenever the profile has some; outbound ones only when the
+	// proxy lets the profile override policy (see Classifier).
+	Inbound bool
+}
+
+// FQDN is the service's profile name.
+func (k Key) FQDN(clusterDomain string) string {
+	return profile.FQDN(k.Service, k.Namespace, clusterDomain)
+}
+
+// Path is the GetProfile path of the lookup.
+func (k Key) Path(clusterDomain string) string {
+	return k.FQDN(clusterDomain) + ":" + strconv.FormatUint(uint64(k.Port), 10)
+}
+
+// canonicalHeader carries the logical destination a meshed client's proxy
+// resolved; the server-side proxy prefers it to the authority.
+const canonicalHeader = "l5d-dst-canonical"
+
+// Resolver works out the lookup for a request event.
+//
+// Outbound (the tapped pod is the client): the destination's `service` and
+// `namespace` labels, which the client proxy copies from the destination
+// controller's metric labels for the Service it resolved; without them, the
+// authority. The port is the authority's (default 80): the event's
+// destination is the chosen endpoint, whose port is the target port, not
+// the service port the proxy looked up. The client namespace is the tapped
+// pod's (`namespace` source label, hydrated by viz; else DefaultNamespace).
+//
+// Inbound (the tapped pod is the server): the proxy discovers the profile
+// of the request's logical name, the l5d-dst-canonical header when headers
+// were extracted, else the authority. Short names (svc, svc.ns, svc.ns.svc)
+// are completed with the tapped pod's namespace: a request for "books" that
+// reached this pod was for the books Service of its namespace. The client
+// namespace is the tapped pod's own (`namespace` destination label, else
+// DefaultNamespace).
+//
+// Authorities that are IP addresses, pod DNS names or names outside the
+// cluster domain give no lookup.
+type Resolver struct {
+	ClusterDomain string
+	// DefaultNamespace is the namespace of the tap target, used when
+	// events lack namespace labels (captures straight from a proxy).
+	DefaultNamespace string
+}
+
+// Lookup returns the lookup the tapped proxy makes for request event ev.
+// Strings in the Key may alias ev's; clone them before keeping the Key.
+// It does not allocate.
+func (r *Resolver) Lookup(ev *tapclient.Event) (Key, bool) {
+	switch ev.Direction {
+	case tapclient.DirectionOutbound:
+		client := ev.Source.Labels["namespace"]
+		if client == "" {
+			client = r.DefaultNamespace
+		}
+		host, port, ok := splitAuthority(ev.Authority)
+		if svc, ns := ev.Destination.Labels["service"], ev.Destination.Labels["namespace"]; svc != "" && ns != "" {
+			if !ok {
+				port = 80
+			}
+			return Key{Service: svc, Namespace: ns, Port: port, ClientNamespace: client}, true
+		}
+		if !ok {
+			return Key{}, false
+		}
+		svc, ns, ok := r.serviceName(host, client)
+		return Key{Service: svc, Namespace: ns, Port: port, ClientNamespace: client}, ok
+	case tapclient.DirectionInbound:
+		own := ev.Destination.Labels["namespace"]
+		if own == "" {
+			own = r.DefaultNamespace
+		}
+		name := ev.Authority
+		for i := range ev.Headers {
+			if strings.EqualFold(ev.Headers[i].Name, canonicalHeader) && ev.Headers[i].Value != "" {
+				name = ev.Headers[i].Value
+				break
+			}
+		}
+		host, port, ok := splitAuthority(name)
+		if !ok {
+			return Key{}, false
+		}
+		svc, ns, ok := r.serviceName(host, own)
+		return Key{Service: svc, Namespace: ns, Port: port, ClientNamespace: own, Inbound: true}, ok
+	}
+	return Key{}, false
+}
+
+// splitAuthority splits host[:port]; the port defaults to 80 (plain HTTP:
+// the proxy only sees HTTP it can read). ok is false for an empty host or a
+// bad port.
+func splitAuthority(a string) (host string, port uint32, ok bool) {
+	host, port = a, 80
+	if strings.HasPrefix(a, "[") { // [v6]:port
+		i := strings.IndexByte(a, ']')
+		if i < 0 {
+			return "", 0, false
+		}
+		host, a = a[1:i], a[i+1:]
+		if a == "" {
+			return host, 80, host != ""
+		}
+		if a[0] != ':' {
+			return "", 0, false
+		}
+		p, err := strconv.ParseUint(a[1:], 10, 16)
+		return host, uint32(p), err == nil && p > 0 && host != ""
+	}
+	if i := strings.LastIndexByte(a, ':'); i >= 0 {
+		if strings.IndexByte(a[:i], ':') >= 0 {
+			return a, 80, true // a bare IPv6 address
+		}
+		p, err := strconv.ParseUint(a[i+1:], 10, 16)
+		if err != nil || p == 0 {
+			return "", 0, false
+		}
+		host, port = a[:i], uint32(p)
+	}
+	return host, port, host != ""
+}
+
+// serviceName reads a Service name from a host: svc.ns.svc.<domain>,
+// svc.ns.svc, svc.ns or svc (namespace relative). IP addresses and other
+// names give ok=false.
+func (r *Resolver) serviceName(host, relative string) (svc, ns string, ok bool) {
+	host = strings.TrimSuffix(host, ".")
+	if host == "" || isIP(host) {
+		return "", "", false
+	}
+	domain := r.ClusterDomain
+	if domain == "" {
+		domain = profile.DefaultClusterDomain
+	}
+	if rest, found := strings.CutSuffix(host, ".svc."+domain); found {
+		host = rest
+	} else if rest, found := strings.CutSuffix(host, ".svc"); found {
+		host = rest
+	}
+	svc, ns, two := strings.Cut(host, ".")
+	switch {
+	case !two:
+		ns = relative
+	case strings.IndexByte(ns, '.') >= 0:
+		return "", "", false // pod DNS names and external hosts
+	}
+	return svc, ns, svc != "" && ns != ""
+}
+
+func isIP(s string) bool {
+	if s == "" || (s[0] < '0' || s[0] > '9') && strings.IndexByte(s, ':') < 0 {
+		return false // fast path: names start with a letter
+	}
+	_, err := netip.ParseAddr(s)
+	return err == nil
+}
