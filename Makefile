@@ -6,6 +6,7 @@
 #                  ~/.cache/kubectl-profiles), then the release/krew install test.
 #                  QUICK=1 skips the release test.
 #   make bench     the Go benchmarks with figures
+#   make demo      try the plugin without a Linkerd cluster (local stand-in control plane)
 
 SHELL := /bin/bash
 GO ?= go
@@ -39,6 +40,11 @@ test: testbin vet fmt-check
 ifneq ($(QUICK),1)
 	./.ci/release-test.sh
 endif
+
+# Try the plugin with no Linkerd cluster: a local API server, sample data and
+# the stand-in control plane. DEMO_ARGS=-keep keeps it running.
+demo: testbin
+	KUBECTL_PROFILES_TESTBIN=$$(dirname $$(./.ci/testbin.sh)) $(GO) run ./cmd/profiles-demo $(DEMO_ARGS)
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -10,7 +10,8 @@ import (
 // Escape makes untrusted text (paths, headers, names from the cluster or
 // from tap) safe to print on a terminal: control characters, including the
 // ESC that starts terminal escape sequences, and invalid UTF-8 are shown as
-// Go escapes instead of being interpreted. Printable text is unchanged.
+// Go escapes instead of being interpreted. Printable text, backslashes
+// included (regexes stay readable), is unchanged.
 func Escape(s string) string {
 	if isPlain(s) {
 		return s
@@ -21,8 +22,6 @@ func Escape(s string) string {
 		switch {
 		case r == utf8.RuneError && size == 1:
 			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case r == '\\':
-			b.WriteString(`\\`)
 		case r == '\n':
 			b.WriteString(`\n`)
 		case r == '\r':
@@ -45,7 +44,7 @@ func Escape(s string) string {
 func isPlain(s string) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c < 0x20 || c == 0x7f || c == '\\' || c >= 0x80 {
+		if c < 0x20 || c == 0x7f || c >= 0x80 {
 			return false
 		}
 	}
