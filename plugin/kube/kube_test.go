@@ -1,0 +1,101 @@
+package kube
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	kerrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	k8sruntime "k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	fakediscovery "k8s.io/client-go/discovery/fake"
+	"k8s.io/client-go/kubernetes/fake"
+	clienttesting "k8s.io/client-go/testing"
+)
+
+func pod(name, owner string, phase corev1.PodPhase) *corev1.Pod {
+	p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "linkerd"}, Status: corev1.PodStatus{Phase: phase}}
+	if owner != "" {
+		p.OwnerReferences = []metav1.OwnerReference{{Kind: "ReplicaSet", Name: owner}}
+	}
+	return p
+}
+
+func TestFindDestinationPod(t *testing.T) {
+	tests := []struct {
+		name    string
+		pods    []*corev1.Pod
+		want    string
+		wantErr string
+	}{
+		{"running destination", []*corev1.Pod{
+			pod("linkerd-identity-1", "linkerd-identity-6f7d", corev1.PodRunning),
+			pod("linkerd-destination-a", "linkerd-destination-5c8f9", corev1.PodPending),
+			pod("linkerd-destination-b", "linkerd-destination-5c8f9", corev1.PodRunning),
+		}, "linkerd-destination-b", ""},
+		// A ReplicaSet of another Deployment whose name starts the same way.
+		{"similar deployment name", []*corev1.Pod{pod("x", "linkerd-destination-canary-5c8f9", corev1.PodRunning)}, "", "no linkerd-destination pod"},
+		{"none running", []*corev1.Pod{pod("d", "linkerd-destination-5c8f9", corev1.PodPending)}, "", "none running"},
+		{"no linkerd", nil, "", "is Linkerd installed?"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cs := fake.NewSimpleClientset()
+			for _, p := range tt.pods {
+				_, _ = cs.CoreV1().Pods("linkerd").Create(context.Background(), p, metav1.CreateOptions{})
+			}
+			got, err := FindDestinationPod(context.Background(), cs, "linkerd")
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got.Name != tt.want {
+				t.Fatalf("got %v, %v", got, err)
+			}
+		})
+	}
+}
+
+func TestFindDestinationPodForbidden(t *testing.T) {
+	cs := fake.NewSimpleClientset()
+	cs.PrependReactor("list", "pods", func(clienttesting.Action) (bool, k8sruntime.Object, error) {
+		return true, nil, kerrors.NewForbidden(schema.GroupResource{Resource: "pods"}, "", errors.New(`User "alice" cannot list resource "pods"`))
+	})
+	_, err := FindDestinationPod(context.Background(), cs, "linkerd")
+	if err == nil || !strings.HasPrefix(err.Error(), "forbidden: cannot list pods in namespace linkerd") || !strings.Contains(err.Error(), `User "alice"`) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestAttachedHTTPRoutes(t *testing.T) {
+	u := &unstructured.Unstructured{Object: map[string]interface{}{
+		"metadata": map[string]interface{}{"name": "r", "namespace": "books"},
+		"spec": map[string]interface{}{"parentRefs": []interface{}{
+			map[string]interface{}{"kind": "Service", "group": "core", "name": "webapp", "port": int64(7000)},
+			map[string]interface{}{"kind": "Service", "name": "webapp", "namespace": "other"},                 // another namespace's webapp
+			map[string]interface{}{"kind": "Gateway", "group": "gateway.networking.k8s.io", "name": "webapp"}, // not a Service
+			map[string]interface{}{"kind": "Service", "group": "", "name": "webapp"},                          // every port
+		}},
+	}}
+	got := attached(u, "policy.linkerd.io", "books", "webapp")
+	if len(got) != 2 || got[0].Port != 7000 || got[1].Port != 0 || got[0].Name != "r" || got[0].Group != "policy.linkerd.io" {
+		t.Fatalf("attached = %+v", got)
+	}
+}
+
+func TestCheckServiceProfileCRD(t *testing.T) {
+	dc := &fakediscovery.FakeDiscovery{Fake: &clienttesting.Fake{}}
+	if err := CheckServiceProfileCRD(dc); !errors.Is(err, ErrNoServiceProfileCRD) {
+		t.Fatalf("no linkerd.io group: err = %v", err)
+	}
+	dc.Resources = []*metav1.APIResourceList{{GroupVersion: "linkerd.io/v1alpha2", APIResources: []metav1.APIResource{{Name: "serviceprofiles"}}}}
+	if err := CheckServiceProfileCRD(dc); err != nil {
+		t.Fatalf("CRD present: err = %v", err)
+	}
+}
