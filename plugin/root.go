@@ -15,6 +15,8 @@ import (
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/cli"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/completion"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/get"
+	"github.com/kubectl-profiles/kubectl-profiles/plugin/tap"
+	"github.com/kubectl-profiles/kubectl-profiles/plugin/unmatched"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/version"
 )
 
@@ -53,6 +55,8 @@ func NewRootCmd(streams genericiooptions.IOStreams) *cobra.Command {
 	root.AddCommand(version.NewCmd(streams), completion.NewCmd(streams))
 	root.AddCommand(get.NewCmd(flags, streams))
 	root.AddCommand(check.NewCmd(flags, streams))
+	root.AddCommand(tap.NewCmd(flags, streams))
+	root.AddCommand(unmatched.NewCmd(flags, streams))
 	_ = flags
 	return root
 }

@@ -101,13 +101,9 @@ func (f *Files) Profile(_ context.Context, k Key) (*pb.DestinationProfile, strin
 	return dp, "", err
 }
 
-// Names lists the profile names loaded (for messages).
-func (f *Files) Names() []string {
-	var out []string
-	for n := range f.byName {
-		out = append(out, n)
-	}
-	return out
+// Find returns the loaded profile named name in namespace ns, or nil.
+func (f *Files) Find(name, ns string) *profile.ServiceProfile {
+	return f.byName[name][ns]
 }
 
 func domainOr(d string) string {

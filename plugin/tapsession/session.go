@@ -302,6 +302,14 @@ func (s *Session) Next(ctx context.Context) (*tapclient.Event, error) {
 	}
 }
 
+// Stop ends a live tap early: Next then returns io.EOF. Safe to call from
+// any goroutine; a no-op for captures.
+func (s *Session) Stop() {
+	if s.stream != nil {
+		_ = s.stream.Close()
+	}
+}
+
 // Close ends the tap, closes the file and the destination connection.
 func (s *Session) Close() {
 	if s.stream != nil {
