@@ -1,0 +1,132 @@
+package unmatched_test
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/kubectl-profiles/kubectl-profiles/diag/profile"
+	"github.com/kubectl-profiles/kubectl-profiles/plugin"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+const (
+	capture = "../tapsession/testdata/capture.json" // linkerd viz tap -o json, booksapp
+	spFile  = "../tapsession/testdata/webapp-sp.yaml"
+)
+
+func run(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	t.Setenv("KUBECONFIG", filepath.Join(t.TempDir(), "missing"))
+	var out, errOut bytes.Buffer
+	streams := genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}
+	code = plugin.Run(args, streams)
+	return out.String(), errOut.String(), code
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create)", err)
+	}
+	if string(want) != got {
+		t.Errorf("output differs from %s (run with -update after checking):\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}
+
+func TestTableGolden(t *testing.T) {
+	out, errOut, code := run(t, "unmatched", "--file", capture, "--profile", spFile, "-n", "booksapp")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	golden(t, "table.golden", out)
+	want := "read 10 requests from ../tapsession/testdata/capture.json: 3 matched a route, 6 unmatched, 1 not classified (no Service name in the request: 1), 2 ignored (other direction or Service)\n"
+	if errOut != want {
+		t.Errorf("stderr:\n got %q\nwant %q", errOut, want)
+	}
+}
+
+func TestYAMLGolden(t *testing.T) {
+	out, errOut, code := run(t, "unmatched", "--file", capture, "--profile", spFile, "-n", "booksapp", "-o", "yaml")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	golden(t, "profile.golden", out)
+	sp, err := profile.Decode([]byte(out))
+	if err != nil {
+		t.Fatalf("output is not a ServiceProfile: %v", err)
+	}
+	if sp.Name != "webapp.booksapp.svc.cluster.local" || sp.Namespace != "booksapp" || len(sp.Spec.Routes) != 8 {
+		t.Fatalf("got %s/%s with %d routes", sp.Namespace, sp.Name, len(sp.Spec.Routes))
+	}
+	// The file's routes stay first, in order.
+	for i, name := range []string{"GET /", "GET /books/{id}", "POST /books", "GET /authors/{id}"} {
+		if sp.Spec.Routes[i].Name != name {
+			t.Errorf("route %d = %q, want %q", i, sp.Spec.Routes[i].Name, name)
+		}
+	}
+
+	// Applying the printed profile leaves nothing unmatched.
+	path := filepath.Join(t.TempDir(), "merged.yaml")
+	if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code = run(t, "unmatched", "--file", capture, "--profile", path, "-n", "booksapp")
+	if code != 0 || out != "" || !strings.Contains(errOut, "9 matched a route, 0 unmatched") || !strings.Contains(errOut, "no unmatched requests") {
+		t.Fatalf("after applying: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// Outbound: --to svc/books selects the webapp's calls to books, which has
+// no profile in the files, so every request is unmatched.
+func TestOutboundNoProfile(t *testing.T) {
+	out, errOut, code := run(t, "unmatched", "--file", capture, "--profile", spFile, "-n", "booksapp", "--to", "svc/books", "-o", "yaml")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	golden(t, "books.golden", out)
+	if !strings.Contains(errOut, "read 2 requests") || !strings.Contains(errOut, "0 matched a route, 2 unmatched") {
+		t.Errorf("stderr: %s", errOut)
+	}
+}
+
+func TestRequestsLimitAndService(t *testing.T) {
+	// The first 2 inbound requests: one matched, one unmatched (its 303
+	// response still counted).
+	out, errOut, code := run(t, "unmatched", "--file", capture, "--profile", spFile, "-n", "booksapp", "--requests", "2")
+	if code != 0 || !strings.Contains(errOut, "read 2 requests") || !strings.Contains(out, "303=1") || strings.Count(out, "\n") != 2 {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	// A Service with no traffic.
+	out, errOut, code = run(t, "unmatched", "--file", capture, "--profile", spFile, "-n", "booksapp", "--service", "authors")
+	if code != 0 || out != "" || !strings.Contains(errOut, "no unmatched requests") {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+func TestUsage(t *testing.T) {
+	for _, args := range [][]string{
+		{"unmatched"},
+		{"unmatched", "--file", capture, "-o", "json"},
+		{"unmatched", "deploy/web", "--requests", "-1"},
+		{"unmatched", "deploy/web", "--service", "a/b"},
+	} {
+		if _, errOut, code := run(t, args...); code != 2 {
+			t.Errorf("%v: exit %d, want 2: %s", args, code, errOut)
+		}
+	}
+}
