@@ -67,7 +67,10 @@ offered.`,
 			if len(args) != 1 {
 				return cli.Usagef("completion needs exactly one shell: bash, zsh, fish, powershell or helper")
 			}
-			return cobra.OnlyValidArgs(c, args)
+			if err := cobra.OnlyValidArgs(c, args); err != nil {
+				return cli.Usagef("%v", err)
+			}
+			return nil
 		},
 		RunE: func(c *cobra.Command, args []string) error {
 			return Write(streams.Out, c.Root(), args[0], !noDesc)

@@ -13,6 +13,8 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/kubectl-profiles/kubectl-profiles/plugin/cli"
 )
 
 // newRoot builds a root like plugin.NewRootCmd does: kubectl flags on the
@@ -122,8 +124,8 @@ func TestCmdRejectsBadArgs(t *testing.T) {
 	for _, args := range [][]string{{"completion"}, {"completion", "tcsh"}, {"completion", "bash", "zsh"}} {
 		root, _ := newRoot(t)
 		root.SetArgs(args)
-		if err := root.Execute(); err == nil {
-			t.Errorf("%q: want an error", args)
+		if err := root.Execute(); cli.CodeOf(err) != cli.ExitUsage {
+			t.Errorf("%q: got %v, want a usage error", args, err)
 		}
 	}
 }

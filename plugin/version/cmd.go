@@ -20,7 +20,12 @@ plane. It does not contact the cluster.`,
 		Example: `  kubectl profiles version
   kubectl profiles version --short
   kubectl profiles version -o json`,
-		Args: cobra.NoArgs,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return cli.Usagef("version takes no arguments, got %q", args)
+			}
+			return nil
+		},
 		// No kube client, no kubeconfig: this must work anywhere, instantly.
 		ValidArgsFunction: cobra.NoFileCompletions,
 		RunE: func(cmd *cobra.Command, _ []string) error {

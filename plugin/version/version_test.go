@@ -148,7 +148,7 @@ func TestCmd(t *testing.T) {
 	if err != nil || !strings.Contains(out, `"version": "v9.9.9"`) {
 		t.Errorf("json: got %q, %v", out, err)
 	}
-	for _, args := range [][]string{{"-o", "yaml"}, {"--short", "-o", "json"}} {
+	for _, args := range [][]string{{"-o", "yaml"}, {"--short", "-o", "json"}, {"extra"}} {
 		_, err = run(t, args...)
 		var ce *cli.Error
 		if !errors.As(err, &ce) || ce.Code != cli.ExitUsage {
