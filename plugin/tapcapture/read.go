@@ -36,6 +36,8 @@ type Reader struct {
 	line   int // line number of buf[start]
 	eof    bool
 	labels map[string]map[string]string
+	// scratch holds compacted label JSON.
+	scratch bytes.Buffer
 
 	// Truncated is set when the capture ended inside an object (e.g. the
 	// writer was interrupted); Next then returns io.EOF, and TruncatedLine
@@ -258,6 +260,14 @@ func (r *Reader) labelMap(raw json.RawMessage) (map[string]string, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || string(raw) == "null" || string(raw) == "{}" {
 		return nil, nil
+	}
+	if bytes.ContainsAny(raw, " \n\t\r") {
+		// Pretty-printed or spaced: key the cache on the compact text.
+		r.scratch.Reset()
+		if err := json.Compact(&r.scratch, raw); err != nil {
+			return nil, err
+		}
+		raw = r.scratch.Bytes()
 	}
 	if m, ok := r.labels[string(raw)]; ok {
 		return m, nil
