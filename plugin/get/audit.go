@@ -105,7 +105,7 @@ func (o *Options) runAudit(ctx context.Context, e *env) error {
 		fmt.Fprintf(o.Streams.ErrOut, "No Service with a ServiceProfile in %s (use --all-services to audit every Service).\n", where)
 		return nil
 	}
-	return cli.Table(o.Streams.Out, SummaryHeader(o.Output == cli.OutputWide), SummaryRows(reports, o.Output == cli.OutputWide), 0)
+	return cli.Table(o.Streams.Out, SummaryHeader(o.Output == cli.OutputWide), SummaryRows(reports, o.Output == cli.OutputWide), cli.TermOf(o.Streams.Out).Width)
 }
 
 func listServices(ctx context.Context, e *env, ns string) ([]*corev1.Service, error) {

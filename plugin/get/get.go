@@ -158,7 +158,7 @@ func (o *Options) Run(ctx context.Context) error {
 		if i > 0 {
 			fmt.Fprintln(o.Streams.Out)
 		}
-		if err := Render(o.Streams.Out, r, o.Output == cli.OutputWide); err != nil {
+		if err := Render(o.Streams.Out, r, o.Output == cli.OutputWide, cli.TermOf(o.Streams.Out)); err != nil {
 			return err
 		}
 	}

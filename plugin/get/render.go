@@ -21,8 +21,8 @@ const maxRegex = 48
 
 // Render prints one report as text. Every value that comes from the cluster
 // goes through cli.Escape (directly or via cli.Table).
-func Render(w io.Writer, r report.Report, wide bool) error {
-	p := &printer{w: w}
+func Render(w io.Writer, r report.Report, wide bool, term cli.Term) error {
+	p := &printer{w: w, term: term}
 	p.kv("SERVICE", r.Service.Namespace+"/"+r.Service.Name)
 	p.kv("FQDN", r.FQDN)
 	client := "namespace " + r.Client.Namespace
@@ -46,8 +46,9 @@ func Render(w io.Writer, r report.Report, wide bool) error {
 }
 
 type printer struct {
-	w   io.Writer
-	err error
+	w    io.Writer
+	term cli.Term
+	err  error
 }
 
 func (p *printer) kv(k, v string) {
@@ -62,9 +63,15 @@ func (p *printer) line(s string) {
 	}
 }
 
+// table lays rows out to the terminal's width; colour, if any, is added to
+// the finished layout.
 func (p *printer) table(header []string, rows [][]string) {
-	if p.err == nil {
-		p.err = cli.Table(p.w, header, rows, 0)
+	if p.err != nil {
+		return
+	}
+	var b strings.Builder
+	if p.err = cli.Table(&b, header, rows, p.term.Width); p.err == nil {
+		_, p.err = io.WriteString(p.w, p.term.ColorLevels(b.String()))
 	}
 }
 
@@ -319,10 +326,11 @@ func rseq(ms []*pb.ResponseMatch, sep string) string {
 // drift on it.
 func routeStatus(pr report.PortReport, i int) string {
 	var codes []string
-	worst := finding.Info
+	worst, any := finding.Info, false
 	for _, f := range pr.Findings {
 		if f.RouteIndex == i {
 			codes = append(codes, f.Code)
+			any = true
 			if f.Level > worst {
 				worst = f.Level
 			}
@@ -339,5 +347,8 @@ func routeStatus(pr report.PortReport, i int) string {
 		return "ok"
 	}
 	sort.Strings(codes)
+	if !any {
+		return strings.Join(codes, ",") // drift alone
+	}
 	return strings.ToLower(worst.String()) + ": " + strings.Join(codes, ",")
 }
