@@ -1,0 +1,194 @@
+package tap_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/kubectl-profiles/kubectl-profiles/plugin"
+	"github.com/kubectl-profiles/kubectl-profiles/plugin/destination/desttest"
+	"github.com/kubectl-profiles/kubectl-profiles/plugin/tapcapture"
+	"github.com/kubectl-profiles/kubectl-profiles/plugin/testenv"
+	"github.com/kubectl-profiles/kubectl-profiles/tapclient"
+	"github.com/kubectl-profiles/kubectl-profiles/tapclient/taptest"
+)
+
+// The end-to-end tests tap through a real kube-apiserver's aggregation
+// layer (RBAC included) to the test tap server, and look profiles up in the
+// test destination service, as against a real cluster.
+
+var env *testenv.Env
+
+func TestMain(m *testing.M) { os.Exit(testenv.Run(m, testenv.Options{}, &env)) }
+
+// cluster: webapp has the profile of testdata/webapp-sp.yaml, books has a
+// profile too (so outbound requests to it now get a route).
+const cluster = `
+apiVersion: v1
+kind: Namespace
+metadata: {name: booksapp}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: webapp, namespace: booksapp}
+spec:
+  ports: [{name: http, port: 7000}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: books, namespace: booksapp}
+spec:
+  ports: [{name: http, port: 7002}]
+---
+apiVersion: linkerd.io/v1alpha2
+kind: ServiceProfile
+metadata: {name: webapp.booksapp.svc.cluster.local, namespace: booksapp}
+spec:
+  routes:
+  - {name: GET /, condition: {method: GET, pathRegex: /}}
+  - {name: 'GET /books/{id}', condition: {method: GET, pathRegex: '/books/\d+'}}
+  - {name: POST /books, condition: {method: POST, pathRegex: /books}}
+  - {name: 'GET /authors/{id}', condition: {method: GET, pathRegex: '/authors/\d+'}}
+---
+apiVersion: linkerd.io/v1alpha2
+kind: ServiceProfile
+metadata: {name: books.booksapp.svc.cluster.local, namespace: booksapp}
+spec:
+  routes:
+  - {name: GET /books.json, condition: {method: GET, pathRegex: /books\.json}}
+`
+
+func captureEvents(t *testing.T) []tapclient.Event {
+	t.Helper()
+	f, err := os.Open(capture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r := tapcapture.NewReader(f)
+	var out []tapclient.Event
+	for {
+		ev, err := r.Next()
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, *ev)
+	}
+}
+
+func runAs(t *testing.T, kubeconfig string, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	streams := genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}
+	code := plugin.Run(append([]string{"--kubeconfig", kubeconfig}, args...), streams)
+	return out.String(), errOut.String(), code
+}
+
+func TestTapThroughKubeAPIServer(t *testing.T) {
+	testenv.SkipIfShort(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := env.Apply(ctx, cluster); err != nil {
+		t.Fatal(err)
+	}
+	dest, err := desttest.Start(ctx, env.Clientset, env.Dynamic, "127.0.0.1:0", desttest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dest.Stop()
+
+	tlsCfg, err := env.ServerTLSConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := taptest.New(taptest.Options{TLSConfig: tlsCfg, Identify: testenv.RemoteUser})
+	defer srv.Close()
+	webapp := tapclient.Target{Namespace: "booksapp", Type: "deployment", Name: "webapp"}
+	srv.Set(webapp, taptest.Tap{Events: captureEvents(t), End: true})
+	srv.Set(tapclient.Target{Namespace: "booksapp", Type: "deployment", Name: "quiet"}, taptest.Tap{FlushHeaders: true})
+	if err := env.RegisterAPIService(ctx, "tap.linkerd.io", "v1alpha1", srv.Port()); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := env.UnregisterAPIService(context.Background(), "tap.linkerd.io", "v1alpha1"); err != nil {
+			t.Error(err)
+		}
+	}()
+	admin := env.Kubeconfig
+	base := []string{"-n", "booksapp", "--destination-addr", dest.Addr(), "--timeout", "3s"}
+
+	t.Run("wide golden", func(t *testing.T) {
+		out, errOut, code := runAs(t, admin, append([]string{"tap", "deploy/webapp", "-o", "wide"}, base...)...)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		golden(t, "e2e-wide.golden", out)
+		// books has a profile in the cluster: its GET /books.json matches now.
+		if !strings.Contains(out, ":path=/books.json src_") || !strings.Contains(out, "rt_route=GET /books.json\n") {
+			t.Error("outbound request to books did not get its route")
+		}
+		if errOut != "" {
+			t.Errorf("stderr: %s", errOut)
+		}
+		if seen := srv.Requests(); seen[len(seen)-1].User != testenv.AdminUser || seen[len(seen)-1].Request.ExtractHeaders {
+			t.Errorf("tap request as seen by the server: %+v", seen[len(seen)-1])
+		}
+	})
+
+	t.Run("unmatched", func(t *testing.T) {
+		out, errOut, code := runAs(t, admin, append([]string{"unmatched", "deploy/webapp"}, base...)...)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		// The same groups as from the file with the same profile.
+		want, err := os.ReadFile("../unmatched/testdata/table.golden")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out != string(want) {
+			t.Errorf("got\n%s\nwant\n%s", out, want)
+		}
+		if !strings.Contains(errOut, "sampled 10 requests") || !strings.Contains(errOut, "3 matched a route, 6 unmatched") {
+			t.Errorf("stderr: %s", errOut)
+		}
+		if seen := srv.Requests(); !seen[len(seen)-1].Request.ExtractHeaders {
+			t.Error("unmatched should ask for headers (l5d-dst-canonical)")
+		}
+	})
+
+	t.Run("duration ends a quiet tap with exit 0", func(t *testing.T) {
+		start := time.Now()
+		out, errOut, code := runAs(t, admin, append([]string{"tap", "deploy/quiet", "--duration", "1s"}, base...)...)
+		if code != 0 || out != "" || time.Since(start) > 10*time.Second {
+			t.Fatalf("exit %d after %s: %q %q", code, time.Since(start), out, errOut)
+		}
+	})
+
+	t.Run("tap server errors are one line, exit 1", func(t *testing.T) {
+		_, errOut, code := runAs(t, admin, append([]string{"tap", "deploy/nope"}, base...)...)
+		if code != 1 || !strings.Contains(errOut, `no pods to tap for type="deployment" name="nope"`) || strings.Count(errOut, "\n") != 1 {
+			t.Fatalf("exit %d: %q", code, errOut)
+		}
+	})
+
+	t.Run("RBAC refusal names the ClusterRole", func(t *testing.T) {
+		bob, err := env.KubeconfigFor("bob")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, errOut, code := runAs(t, bob, append([]string{"tap", "deploy/webapp"}, base...)...)
+		if code != 1 || !strings.Contains(errOut, `"deployments/tap" in namespace booksapp`) ||
+			!strings.Contains(errOut, tapclient.DefaultTapAdminClusterRole) || strings.Count(errOut, "\n") != 1 {
+			t.Fatalf("exit %d: %q", code, errOut)
+		}
+	})
+}
