@@ -16,6 +16,7 @@ import (
 
 	"github.com/kubectl-profiles/kubectl-profiles/diag/profile"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/cli"
+	"github.com/kubectl-profiles/kubectl-profiles/plugin/completion"
 )
 
 const example = `  # The profile clients in the service's namespace get, for every port
@@ -66,7 +67,8 @@ destination should serve, and shows the routes in effect, every difference betwe
 what the ServiceProfile predicts (DRIFT), and findings that explain them.
 
 Without a name, audits every Service that has a ServiceProfile in -n NAMESPACE, or everywhere with -A.`,
-		Example: example,
+		Example:           example,
+		ValidArgsFunction: completion.CompleteResources(flags, completion.Services...),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.args = args
 			if err := o.Validate(); err != nil {
@@ -90,6 +92,8 @@ Without a name, audits every Service that has a ServiceProfile in -n NAMESPACE, 
 	f.BoolVar(&o.AllServices, "all-services", false, "when auditing, include Services that have no ServiceProfile")
 	f.IntVar(&o.Concurrency, "concurrency", 32, "how many lookups run at once over the single gRPC connection")
 	f.BoolVar(&o.NoProgress, "no-progress", false, "do not print progress on stderr during long audits")
+	_ = cmd.RegisterFlagCompletionFunc("from", completion.CompleteResources(flags, completion.Workloads...))
+	_ = cmd.RegisterFlagCompletionFunc("from-namespace", completion.CompleteNamespaces(flags))
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "wide", "json", "yaml"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
