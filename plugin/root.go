@@ -2,6 +2,7 @@
 package plugin
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -30,6 +31,7 @@ func Run(args []string, streams genericiooptions.IOStreams) int {
 	root := NewRootCmd(streams)
 	root.SetArgs(args)
 	err := root.Execute()
+	err = usageErrorFromCobra(err)
 	if err != nil {
 		// One line, no usage dump, no stack.
 		fmt.Fprintf(streams.ErrOut, "error: %s\n", strings.TrimSpace(cli.OneLine(err.Error())))
@@ -63,4 +65,23 @@ func NewRootCmd(streams genericiooptions.IOStreams) *cobra.Command {
 	root.AddCommand(unmatched.NewCmd(flags, streams))
 	_ = flags
 	return root
+}
+
+// usageErrorFromCobra gives cobra's own argument errors (it has no typed
+// errors) the usage exit status.
+func usageErrorFromCobra(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ce *cli.Error
+	if errors.As(err, &ce) {
+		return err
+	}
+	msg := err.Error()
+	for _, prefix := range []string{"unknown command ", "accepts ", "requires at least ", "requires at most ", "invalid argument "} {
+		if strings.HasPrefix(msg, prefix) {
+			return &cli.Error{Code: cli.ExitUsage, Err: err}
+		}
+	}
+	return err
 }

@@ -1,0 +1,57 @@
+package plugin
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+)
+
+// TestEveryCommandHasExamples: --help of every command shows examples and
+// is spelled the way users type it, `kubectl profiles ...`.
+func TestEveryCommandHasExamples(t *testing.T) {
+	streams, _, _, _ := genericiooptions.NewTestIOStreams()
+	root := NewRootCmd(streams)
+	var walk func(c *cobra.Command)
+	seen := 0
+	walk = func(c *cobra.Command) {
+		for _, sub := range c.Commands() {
+			if sub.Hidden || sub.Name() == "help" || strings.HasPrefix(sub.Name(), "__") {
+				continue
+			}
+			seen++
+			if strings.TrimSpace(sub.Example) == "" {
+				t.Errorf("%s has no examples", sub.CommandPath())
+			}
+			if !strings.Contains(sub.Example, "kubectl profiles "+sub.Name()) {
+				t.Errorf("%s: examples do not show `kubectl profiles %s`", sub.CommandPath(), sub.Name())
+			}
+			walk(sub)
+		}
+	}
+	walk(root)
+	if seen < 4 {
+		t.Fatalf("only %d commands found", seen)
+	}
+	var out bytes.Buffer
+	root.SetOut(&out)
+	root.SetArgs([]string{"get", "--help"})
+	if err := root.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "Usage:\n  kubectl profiles get") {
+		t.Errorf("help is not spelled `kubectl profiles get`:\n%s", out.String())
+	}
+}
+
+func TestUnknownCommandIsUsageError(t *testing.T) {
+	streams, _, out, errOut := genericiooptions.NewTestIOStreams()
+	if code := Run([]string{"frobnicate"}, streams); code != 2 {
+		t.Errorf("exit = %d, want 2 (usage)", code)
+	}
+	if out.Len() != 0 || !strings.HasPrefix(errOut.String(), `error: unknown command "frobnicate"`) || strings.Count(errOut.String(), "\n") != 1 {
+		t.Errorf("stdout %q stderr %q", out.String(), errOut.String())
+	}
+}
