@@ -3,14 +3,19 @@ package plugin
 
 import (
 	"errors"
+	"flag"
 	"fmt"
+	"io"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	_ "k8s.io/client-go/plugin/pkg/client/auth" // cloud auth providers in kubeconfigs
+	"k8s.io/client-go/rest"
+	"k8s.io/klog/v2"
 
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/check"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/cli"
@@ -21,6 +26,10 @@ import (
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/version"
 )
 
+// DefaultRequestTimeout bounds each API server request unless
+// --request-timeout says otherwise.
+const DefaultRequestTimeout = "30s"
+
 // Main runs the plugin with args and returns the process exit status.
 func Main(args []string) int {
 	return Run(args, genericiooptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr})
@@ -28,6 +37,7 @@ func Main(args []string) int {
 
 // Run is Main with explicit streams, for tests.
 func Run(args []string, streams genericiooptions.IOStreams) int {
+	quietClientLibraries()
 	root := NewRootCmd(streams)
 	root.SetArgs(args)
 	err := root.Execute()
@@ -42,6 +52,11 @@ func Run(args []string, streams genericiooptions.IOStreams) int {
 // NewRootCmd builds the command tree.
 func NewRootCmd(streams genericiooptions.IOStreams) *cobra.Command {
 	flags := genericclioptions.NewConfigFlags(true)
+	// kubectl waits forever by default; a diagnosis tool must not hang on an
+	// API server that accepts connections but never answers. Streams (tap,
+	// port-forward) do not use this timeout.
+	requestTimeout := DefaultRequestTimeout
+	flags.Timeout = &requestTimeout
 	root := &cobra.Command{
 		Use:           "profiles",
 		Short:         "Show what Linkerd really does with your ServiceProfiles",
@@ -84,4 +99,21 @@ func usageErrorFromCobra(err error) error {
 		}
 	}
 	return err
+}
+
+var quietOnce sync.Once
+
+// quietClientLibraries stops client-go from logging to the process's stderr
+// (klog "Unhandled Error" lines, API deprecation warnings): every failure
+// reaches the user as one line from us instead.
+func quietClientLibraries() {
+	quietOnce.Do(func() {
+		fs := flag.NewFlagSet("klog", flag.ContinueOnError)
+		klog.InitFlags(fs)
+		_ = fs.Set("logtostderr", "false")
+		_ = fs.Set("alsologtostderr", "false")
+		_ = fs.Set("stderrthreshold", "FATAL")
+		klog.SetOutput(io.Discard)
+		rest.SetDefaultWarningHandler(rest.NoWarnings{})
+	})
 }

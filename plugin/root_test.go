@@ -2,8 +2,13 @@ package plugin
 
 import (
 	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
@@ -53,5 +58,44 @@ func TestUnknownCommandIsUsageError(t *testing.T) {
 	}
 	if out.Len() != 0 || !strings.HasPrefix(errOut.String(), `error: unknown command "frobnicate"`) || strings.Count(errOut.String(), "\n") != 1 {
 		t.Errorf("stdout %q stderr %q", out.String(), errOut.String())
+	}
+}
+
+// TestHungAPIServerTimesOut: an API server that accepts connections but
+// never answers must end in a one-line error, not a hang.
+func TestHungAPIServerTimesOut(t *testing.T) {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lis.Close()
+	go func() {
+		for {
+			c, err := lis.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // hold it open, say nothing
+		}
+	}()
+	kubeconfig := filepath.Join(t.TempDir(), "config")
+	cfg := fmt.Sprintf(`apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "http://%s"}}]
+users: [{name: u, user: {token: x}}]
+contexts: [{name: c, context: {cluster: c, user: u, namespace: books}}]
+current-context: c
+`, lis.Addr())
+	if err := os.WriteFile(kubeconfig, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	streams, _, out, errOut := genericiooptions.NewTestIOStreams()
+	start := time.Now()
+	code := Run([]string{"--kubeconfig", kubeconfig, "--request-timeout", "1s", "get", "svc/webapp", "--destination-addr", "127.0.0.1:1"}, streams)
+	if took := time.Since(start); took > 20*time.Second {
+		t.Errorf("took %s", took)
+	}
+	if code != 1 || out.Len() != 0 || !strings.Contains(errOut.String(), "did not answer within --request-timeout") || strings.Count(errOut.String(), "\n") != 1 {
+		t.Errorf("exit %d stdout %q stderr %q", code, out.String(), errOut.String())
 	}
 }

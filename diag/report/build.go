@@ -38,15 +38,10 @@ type Input struct {
 }
 
 // NamespacedName names an object.
-type NamespacedName struct{ Namespace, Name string }
+type NamespacedName = analyze.NamespacedName
 
 // HTTPRoute is an HTTPRoute whose parentRefs include this Service.
-type HTTPRoute struct {
-	Group     string // policy.linkerd.io or gateway.networking.k8s.io
-	Namespace string
-	Name      string
-	Port      uint32 // parentRef port; 0 = every port
-}
+type HTTPRoute = analyze.HTTPRoute
 
 // PortLookup is the destination's answer for one port.
 type PortLookup struct {

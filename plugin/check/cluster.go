@@ -9,7 +9,6 @@ import (
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
@@ -38,27 +37,11 @@ type gatherer struct {
 }
 
 func newGatherer(o *Options) (*gatherer, error) {
-	cfg, err := o.Flags.ToRESTConfig()
+	c, err := kube.NewClients(o.Flags)
 	if err != nil {
-		return nil, fmt.Errorf("cannot load a kubeconfig: %v (set --kubeconfig or KUBECONFIG, or check files without --cluster)", err)
+		return nil, fmt.Errorf("%v; or check files without --cluster", err)
 	}
-	cs, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return nil, err
-	}
-	dyn, err := dynamic.NewForConfig(cfg)
-	if err != nil {
-		return nil, err
-	}
-	dc, err := o.Flags.ToDiscoveryClient()
-	if err != nil {
-		return nil, err
-	}
-	ns, _, err := o.Flags.ToRawKubeConfigLoader().Namespace()
-	if err != nil {
-		return nil, fmt.Errorf("cannot read the current namespace from the kubeconfig: %v", err)
-	}
-	return &gatherer{o: o, cs: cs, dyn: dyn, dc: dc, ns: ns}, nil
+	return &gatherer{o: o, cs: c.Kube, dyn: c.Dynamic, dc: c.Discovery, ns: c.Namespace}, nil
 }
 
 // checkCluster checks every ServiceProfile in scope against the cluster.
@@ -181,110 +164,23 @@ func (g *gatherer) services(ctx context.Context, ns string, facts *analyze.Clust
 	}
 }
 
-var httpRouteGroups = []string{"policy.linkerd.io", "gateway.networking.k8s.io"}
-
 // httpRoutes indexes HTTPRoutes by the Services their parentRefs name.
-// Groups that are not installed or not readable are skipped: HTTPRoutes
-// only add a warning.
 func (g *gatherer) httpRoutes(ctx context.Context, namespaces []string, all bool, facts *analyze.Cluster) {
 	if all {
 		namespaces = []string{metav1.NamespaceAll}
 	}
-	for _, group := range httpRouteGroups {
-		version := preferredVersion(g.dc, group, "httproutes")
-		if version == "" {
-			continue
-		}
-		gvr := schema.GroupVersionResource{Group: group, Version: version, Resource: "httproutes"}
-		for _, ns := range namespaces {
-			items, err := listAll(ctx, g.dyn.Resource(gvr).Namespace(ns))
-			if err != nil {
-				continue
-			}
-			for i := range items {
-				for svc, h := range parentServices(&items[i], group) {
-					facts.HTTPRoutes[svc] = append(facts.HTTPRoutes[svc], h...)
-				}
-			}
-		}
+	for svc, hs := range kube.HTTPRoutes(ctx, g.dc, g.dyn, namespaces) {
+		facts.HTTPRoutes[svc] = append(facts.HTTPRoutes[svc], hs...)
 	}
 }
 
-// parentServices returns, for each Service u's parentRefs name, the
-// corresponding HTTPRoute entries (one per parentRef).
-func parentServices(u *unstructured.Unstructured, group string) map[analyze.NamespacedName][]analyze.HTTPRoute {
-	refs, _, _ := unstructured.NestedSlice(u.Object, "spec", "parentRefs")
-	out := map[analyze.NamespacedName][]analyze.HTTPRoute{}
-	for _, r := range refs {
-		m, ok := r.(map[string]interface{})
-		if !ok {
-			continue
-		}
-		kind, _ := m["kind"].(string)
-		g, _ := m["group"].(string)
-		name, _ := m["name"].(string)
-		ns, _ := m["namespace"].(string)
-		if ns == "" {
-			ns = u.GetNamespace()
-		}
-		if kind != "Service" || (g != "" && g != "core") || name == "" {
-			continue
-		}
-		var port uint32
-		switch p := m["port"].(type) {
-		case int64:
-			port = uint32(p)
-		case float64:
-			port = uint32(p)
-		}
-		key := analyze.NamespacedName{Namespace: ns, Name: name}
-		out[key] = append(out[key], analyze.HTTPRoute{Group: group, Namespace: u.GetNamespace(), Name: u.GetName(), Port: port})
-	}
-	return out
-}
-
-func preferredVersion(dc discovery.DiscoveryInterface, group, resource string) string {
-	groups, err := dc.ServerGroups()
-	if err != nil {
-		return ""
-	}
-	for _, gr := range groups.Groups {
-		if gr.Name != group {
-			continue
-		}
-		versions := append([]metav1.GroupVersionForDiscovery{gr.PreferredVersion}, gr.Versions...)
-		for _, v := range versions {
-			list, err := dc.ServerResourcesForGroupVersion(v.GroupVersion)
-			if err != nil {
-				continue
-			}
-			for _, r := range list.APIResources {
-				if r.Name == resource {
-					return v.Version
-				}
-			}
-		}
-	}
-	return ""
-}
-
+// listAll lists every page; a missing resource means Linkerd's CRD is missing.
 func listAll(ctx context.Context, ri dynamic.ResourceInterface) ([]unstructured.Unstructured, error) {
-	opts := metav1.ListOptions{Limit: 500}
-	var out []unstructured.Unstructured
-	for {
-		list, err := ri.List(ctx, opts)
-		if err != nil {
-			if kerrors.IsNotFound(err) {
-				return nil, kube.ErrNoServiceProfileCRD
-			}
-			return nil, err
-		}
-		out = append(out, list.Items...)
-		if list.GetContinue() == "" {
-			return out, nil
-		}
-		opts.Continue = list.GetContinue()
+	items, err := kube.ListAll(ctx, ri, metav1.ListOptions{Limit: 500})
+	if kerrors.IsNotFound(err) {
+		return nil, kube.ErrNoServiceProfileCRD
 	}
+	return items, err
 }
 
 // ctxErr makes a deadline say which flag to raise.

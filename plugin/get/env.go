@@ -38,27 +38,11 @@ type env struct {
 }
 
 func newEnv(ctx context.Context, o *Options) (*env, error) {
-	cfg, err := o.Flags.ToRESTConfig()
-	if err != nil {
-		return nil, fmt.Errorf("cannot load a kubeconfig: %v (set --kubeconfig or KUBECONFIG)", err)
-	}
-	cs, err := kubernetes.NewForConfig(cfg)
+	c, err := kube.NewClients(o.Flags)
 	if err != nil {
 		return nil, err
 	}
-	dyn, err := dynamic.NewForConfig(cfg)
-	if err != nil {
-		return nil, err
-	}
-	dc, err := o.Flags.ToDiscoveryClient()
-	if err != nil {
-		return nil, err
-	}
-	ns, _, err := o.Flags.ToRawKubeConfigLoader().Namespace()
-	if err != nil {
-		return nil, fmt.Errorf("cannot read the current namespace from the kubeconfig: %v", err)
-	}
-	return &env{o: o, cfg: cfg, cs: cs, dyn: dyn, dc: dc, ns: ns, sem: make(chan struct{}, o.Concurrency)}, nil
+	return &env{o: o, cfg: c.Config, cs: c.Kube, dyn: c.Dynamic, dc: c.Discovery, ns: c.Namespace, sem: make(chan struct{}, o.Concurrency)}, nil
 }
 
 func (e *env) close() {
@@ -179,7 +163,7 @@ func (e *env) input(ctx context.Context, svc *corev1.Service, all []expect.Candi
 		}
 		in.Candidates = cands
 		in.NearbyProfiles, in.KnownServices = e.nearby(ctx, namespaces)
-		in.HTTPRoutes = kube.HTTPRoutes(ctx, e.dc, e.dyn, svc.Namespace, svc.Name, namespaces)
+		in.HTTPRoutes = kube.HTTPRoutes(ctx, e.dc, e.dyn, namespaces)[report.NamespacedName{Namespace: svc.Namespace, Name: svc.Name}]
 	}
 
 	if e.o.Port != 0 {

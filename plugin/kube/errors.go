@@ -4,8 +4,11 @@
 package kube
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"net"
+	"syscall"
 
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -26,6 +29,10 @@ func Explain(err error, what string) error {
 		return fmt.Errorf("cannot %s: the API server does not serve that resource: %v", what, err)
 	case kerrors.IsTimeout(err) || kerrors.IsServerTimeout(err):
 		return fmt.Errorf("cannot %s: the API server timed out; retry or raise --request-timeout", what)
+	case errors.Is(err, context.DeadlineExceeded) || isNetTimeout(err):
+		return fmt.Errorf("cannot %s: the API server did not answer within --request-timeout; check --context/--kubeconfig and that the cluster is reachable", what)
+	case isConnRefused(err):
+		return fmt.Errorf("cannot %s: the API server refused the connection (%v); check --context/--kubeconfig", what, err)
 	}
 	var se *kerrors.StatusError
 	if errors.As(err, &se) {
@@ -40,4 +47,13 @@ func statusMessage(err error) string {
 		return se.ErrStatus.Message
 	}
 	return err.Error()
+}
+
+func isNetTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+func isConnRefused(err error) bool {
+	return errors.Is(err, syscall.ECONNREFUSED)
 }

@@ -9,41 +9,45 @@ import (
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
 
-	"github.com/kubectl-profiles/kubectl-profiles/diag/report"
+	"github.com/kubectl-profiles/kubectl-profiles/diag/analyze"
 )
 
 var httpRouteGroups = []string{"policy.linkerd.io", "gateway.networking.k8s.io"}
 
-// HTTPRoutes lists HTTPRoutes in the given namespaces whose parentRefs name
-// the Service. Groups that are not installed or not readable are skipped:
-// HTTPRoutes only add a finding.
-func HTTPRoutes(ctx context.Context, dc discovery.DiscoveryInterface, dyn dynamic.Interface, svcNS, svcName string, namespaces []string) []report.HTTPRoute {
-	var out []report.HTTPRoute
+// HTTPRoutes indexes the HTTPRoutes of the given namespaces (all namespaces
+// for "") by the Services their parentRefs name. Groups that are not
+// installed or not readable are skipped: HTTPRoutes only add findings.
+func HTTPRoutes(ctx context.Context, dc discovery.DiscoveryInterface, dyn dynamic.Interface, namespaces []string) map[analyze.NamespacedName][]analyze.HTTPRoute {
+	out := map[analyze.NamespacedName][]analyze.HTTPRoute{}
 	for _, group := range httpRouteGroups {
-		version := preferredVersion(dc, group, "httproutes")
+		version := PreferredVersion(dc, group, "httproutes")
 		if version == "" {
 			continue
 		}
 		gvr := schema.GroupVersionResource{Group: group, Version: version, Resource: "httproutes"}
 		seen := map[string]bool{}
 		for _, ns := range namespaces {
-			if ns == "" || seen[ns] {
+			if seen[ns] {
 				continue
 			}
 			seen[ns] = true
-			items, err := listAll(ctx, dyn.Resource(gvr).Namespace(ns), metav1.ListOptions{Limit: 500})
+			items, err := ListAll(ctx, dyn.Resource(gvr).Namespace(ns), metav1.ListOptions{Limit: 500})
 			if err != nil {
 				continue
 			}
 			for i := range items {
-				out = append(out, attached(&items[i], group, svcNS, svcName)...)
+				for svc, hs := range ServiceParents(&items[i], group) {
+					out[svc] = append(out[svc], hs...)
+				}
 			}
 		}
 	}
 	return out
 }
 
-func preferredVersion(dc discovery.DiscoveryInterface, group, resource string) string {
+// PreferredVersion is the first version of group (preferred first) that
+// serves resource, or "" when the group is not installed.
+func PreferredVersion(dc discovery.DiscoveryInterface, group, resource string) string {
 	groups, err := dc.ServerGroups()
 	if err != nil {
 		return ""
@@ -68,10 +72,11 @@ func preferredVersion(dc discovery.DiscoveryInterface, group, resource string) s
 	return ""
 }
 
-// attached returns one entry per parentRef of u that names the Service.
-func attached(u *unstructured.Unstructured, group, svcNS, svcName string) []report.HTTPRoute {
+// ServiceParents returns, for each Service that u's parentRefs name, one
+// entry per parentRef (a parentRef without namespace means u's own).
+func ServiceParents(u *unstructured.Unstructured, group string) map[analyze.NamespacedName][]analyze.HTTPRoute {
 	refs, _, _ := unstructured.NestedSlice(u.Object, "spec", "parentRefs")
-	var out []report.HTTPRoute
+	out := map[analyze.NamespacedName][]analyze.HTTPRoute{}
 	for _, r := range refs {
 		m, ok := r.(map[string]interface{})
 		if !ok {
@@ -84,7 +89,7 @@ func attached(u *unstructured.Unstructured, group, svcNS, svcName string) []repo
 		if ns == "" {
 			ns = u.GetNamespace()
 		}
-		if kind != "Service" || (g != "" && g != "core") || name != svcName || ns != svcNS {
+		if kind != "Service" || (g != "" && g != "core") || name == "" {
 			continue
 		}
 		var port uint32
@@ -94,7 +99,8 @@ func attached(u *unstructured.Unstructured, group, svcNS, svcName string) []repo
 		case float64:
 			port = uint32(p)
 		}
-		out = append(out, report.HTTPRoute{Group: group, Namespace: u.GetNamespace(), Name: u.GetName(), Port: port})
+		key := analyze.NamespacedName{Namespace: ns, Name: name}
+		out[key] = append(out[key], analyze.HTTPRoute{Group: group, Namespace: u.GetNamespace(), Name: u.GetName(), Port: port})
 	}
 	return out
 }

@@ -15,6 +15,8 @@ import (
 	fakediscovery "k8s.io/client-go/discovery/fake"
 	"k8s.io/client-go/kubernetes/fake"
 	clienttesting "k8s.io/client-go/testing"
+
+	"github.com/kubectl-profiles/kubectl-profiles/diag/analyze"
 )
 
 func pod(name, owner string, phase corev1.PodPhase) *corev1.Pod {
@@ -83,9 +85,16 @@ func TestAttachedHTTPRoutes(t *testing.T) {
 			map[string]interface{}{"kind": "Service", "group": "", "name": "webapp"},                          // every port
 		}},
 	}}
-	got := attached(u, "policy.linkerd.io", "books", "webapp")
+	parents := ServiceParents(u, "policy.linkerd.io")
+	got := parents[analyze.NamespacedName{Namespace: "books", Name: "webapp"}]
 	if len(got) != 2 || got[0].Port != 7000 || got[1].Port != 0 || got[0].Name != "r" || got[0].Group != "policy.linkerd.io" {
-		t.Fatalf("attached = %+v", got)
+		t.Fatalf("books/webapp parents = %+v", got)
+	}
+	if other := parents[analyze.NamespacedName{Namespace: "other", Name: "webapp"}]; len(other) != 1 {
+		t.Errorf("other/webapp parents = %+v", other)
+	}
+	if len(parents) != 2 {
+		t.Errorf("a Gateway parent was taken for a Service: %+v", parents)
 	}
 }
 

@@ -52,7 +52,7 @@ func ListProfiles(ctx context.Context, dyn dynamic.Interface, name string, fallb
 	if name != "" {
 		opts.FieldSelector = "metadata.name=" + name
 	}
-	items, err := listAll(ctx, dyn.Resource(ServiceProfiles).Namespace(metav1.NamespaceAll), opts)
+	items, err := ListAll(ctx, dyn.Resource(ServiceProfiles).Namespace(metav1.NamespaceAll), opts)
 	if err == nil {
 		return decodeAll(items), nil, nil
 	}
@@ -70,7 +70,7 @@ func ListProfiles(ctx context.Context, dyn dynamic.Interface, name string, fallb
 			continue
 		}
 		seen[ns] = true
-		items, err := listAll(ctx, dyn.Resource(ServiceProfiles).Namespace(ns), opts)
+		items, err := ListAll(ctx, dyn.Resource(ServiceProfiles).Namespace(ns), opts)
 		if err != nil {
 			if firstErr == nil {
 				firstErr = Explain(err, "list serviceprofiles.linkerd.io in namespace "+ns)
@@ -86,7 +86,8 @@ func ListProfiles(ctx context.Context, dyn dynamic.Interface, name string, fallb
 	return cands, unreadable, nil
 }
 
-func listAll(ctx context.Context, ri dynamic.ResourceInterface, opts metav1.ListOptions) ([]unstructured.Unstructured, error) {
+// ListAll lists every page of ri.
+func ListAll(ctx context.Context, ri dynamic.ResourceInterface, opts metav1.ListOptions) ([]unstructured.Unstructured, error) {
 	var out []unstructured.Unstructured
 	for {
 		list, err := ri.List(ctx, opts)
@@ -116,7 +117,7 @@ func decodeAll(items []unstructured.Unstructured) []expect.Candidate {
 
 // ProfileNames lists the names of the ServiceProfiles in ns.
 func ProfileNames(ctx context.Context, dyn dynamic.Interface, ns string) ([]string, error) {
-	items, err := listAll(ctx, dyn.Resource(ServiceProfiles).Namespace(ns), metav1.ListOptions{Limit: 500})
+	items, err := ListAll(ctx, dyn.Resource(ServiceProfiles).Namespace(ns), metav1.ListOptions{Limit: 500})
 	if err != nil {
 		return nil, err
 	}
