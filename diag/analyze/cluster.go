@@ -96,36 +96,9 @@ func nearestService(cl *Cluster, ref profile.ServiceRef) string {
 		if k.Namespace != ref.Namespace {
 			continue
 		}
-		if d := editDistance(k.Name, ref.Name, bestD); d < bestD || (d == bestD && d < 3 && k.Name < best) {
+		if d := profile.EditDistance(k.Name, ref.Name, bestD); d < bestD || (d == bestD && d < 3 && k.Name < best) {
 			best, bestD = k.Name, d
 		}
 	}
 	return best
-}
-
-// editDistance is the Levenshtein distance of a and b, capped at max.
-func editDistance(a, b string, max int) int {
-	if d := len(a) - len(b); d > max || -d > max {
-		return max
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	if prev[len(b)] > max {
-		return max
-	}
-	return prev[len(b)]
 }

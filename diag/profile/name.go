@@ -40,3 +40,31 @@ func ParseFQDN(name, clusterDomain string) (ref ServiceRef, ok bool) {
 	}
 	return ServiceRef{Name: labels[0], Namespace: labels[1]}, true
 }
+
+// EditDistance is the Levenshtein distance of a and b, capped at max: it
+// tells how close a profile name is to the one the controller looks up.
+func EditDistance(a, b string, max int) int {
+	if d := len(a) - len(b); d > max || -d > max {
+		return max
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	if prev[len(b)] > max {
+		return max
+	}
+	return prev[len(b)]
+}

@@ -34,33 +34,8 @@ func NearMiss(name string, svc expect.Service, clusterDomain string, known map[N
 	if ref, ok := profile.ParseFQDN(name, clusterDomain); ok && known[NamespacedName{Namespace: ref.Namespace, Name: ref.Name}] {
 		return ""
 	}
-	if d := distance(name, fqdn); d > 0 && d <= 2 {
+	if d := profile.EditDistance(name, fqdn, 3); d > 0 && d <= 2 {
 		return fmt.Sprintf("the name is %d character(s) away from %s (typo?)", d, fqdn)
 	}
 	return ""
-}
-
-// distance is the Levenshtein edit distance, bounded for cost: names longer
-// than 253 bytes are not DNS names anyway.
-func distance(a, b string) int {
-	if len(a) > 253 || len(b) > 253 {
-		return 1 << 20
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

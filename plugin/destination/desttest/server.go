@@ -44,6 +44,7 @@ import (
 
 	"github.com/kubectl-profiles/kubectl-profiles/diag/expect"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/profile"
+	"github.com/kubectl-profiles/kubectl-profiles/plugin/kube"
 )
 
 // Options configure the server like the real one's flags.
@@ -171,7 +172,7 @@ func (s *Server) GetProfile(req *pb.GetDestination, stream pb.Destination_GetPro
 	if !ok {
 		return status.Errorf(codes.Unknown, "service %q not found", name)
 	}
-	if !toService(svc).HasPort(port) {
+	if !kube.ToService(svc).HasPort(port) {
 		// The real server sends one empty profile, then never updates.
 		if err := stream.Send(&pb.DestinationProfile{}); err != nil {
 			return err
@@ -214,7 +215,7 @@ func (s *Server) current(sub *subscription) (*pb.DestinationProfile, string, err
 	if !ok {
 		return nil, "", fmt.Errorf("service deleted")
 	}
-	svc := toService(svcObj)
+	svc := kube.ToService(svcObj)
 	var cands []expect.Candidate
 	fqdn := profile.FQDN(sub.svcName, sub.svcNS, s.opts.ClusterDomain)
 	for _, ns := range []string{sub.clientNS, sub.svcNS} {

@@ -8,6 +8,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/kubectl-profiles/kubectl-profiles/diag/expect"
+	"github.com/kubectl-profiles/kubectl-profiles/plugin/kube"
 )
 
 // token is the context token the proxy sends.
@@ -31,19 +32,9 @@ func parseToken(s string) token {
 	return token{}
 }
 
-func toService(svc *corev1.Service) expect.Service {
-	out := expect.Service{Name: svc.Name, Namespace: svc.Namespace, ExternalName: svc.Spec.Type == corev1.ServiceTypeExternalName}
-	for _, p := range svc.Spec.Ports {
-		out.Ports = append(out.Ports, expect.ServicePort{Name: p.Name, Port: uint32(p.Port)})
-	}
-	if v, ok := svc.Annotations[expect.OpaquePortsAnnotation]; ok {
-		out.OpaquePorts = &v
-	}
-	return out
-}
 
 func (s *Server) opaqueSet(svc *corev1.Service) map[uint32]bool {
-	es := toService(svc)
+	es := kube.ToService(svc)
 	value := s.opts.DefaultOpaquePorts
 	if es.OpaquePorts != nil {
 		value = *es.OpaquePorts
