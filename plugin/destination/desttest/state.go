@@ -32,7 +32,6 @@ func parseToken(s string) token {
 	return token{}
 }
 
-
 func (s *Server) opaqueSet(svc *corev1.Service) map[uint32]bool {
 	es := kube.ToService(svc)
 	value := s.opts.DefaultOpaquePorts
