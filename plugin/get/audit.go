@@ -51,16 +51,16 @@ func (o *Options) runAudit(ctx context.Context, e *env) error {
 	var inputs []report.Input
 	var tokens []destination.Token
 	for _, svc := range svcs {
-		fqdn := profile.FQDN(svc.Name, svc.Namespace, o.ClusterDomain)
+		fqdn := profile.FQDN(svc.Name, svc.Namespace, o.Dest.ClusterDomain)
 		cands := byFQDN[fqdn]
 		if len(cands) == 0 && !o.AllServices {
 			continue
 		}
 		s := kube.ToService(svc)
-		views := append([]string{svc.Namespace}, expect.Overrides(s, o.ClusterDomain, cands)...)
+		views := append([]string{svc.Namespace}, expect.Overrides(s, o.Dest.ClusterDomain, cands)...)
 		for _, client := range views {
 			tok := destination.Token{Namespace: client}
-			in := report.Input{Service: s, ClusterDomain: o.ClusterDomain, Candidates: cands,
+			in := report.Input{Service: s, ClusterDomain: o.Dest.ClusterDomain, Candidates: cands,
 				Client: report.Client{Namespace: client, Token: tok.String()}}
 			for _, p := range s.Ports {
 				if o.Port == 0 || int(p.Port) == o.Port {

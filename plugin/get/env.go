@@ -58,7 +58,7 @@ func (e *env) connect(ctx context.Context) error {
 	if err := kube.CheckServiceProfileCRD(e.dc); err != nil {
 		return err
 	}
-	c, err := destination.Connect(ctx, e.cfg, e.cs, e.o.LinkerdNS, e.o.DestinationAddr, e.o.Timeout)
+	c, err := e.o.Dest.Connect(ctx, e.cfg, e.cs)
 	if err != nil {
 		return err
 	}
@@ -146,8 +146,8 @@ func (e *env) input(ctx context.Context, svc *corev1.Service, all []expect.Candi
 		return report.Input{}, tok, err
 	}
 	s := kube.ToService(svc)
-	fqdn := profile.FQDN(svc.Name, svc.Namespace, e.o.ClusterDomain)
-	in := report.Input{Service: s, Client: client, ClusterDomain: e.o.ClusterDomain}
+	fqdn := profile.FQDN(svc.Name, svc.Namespace, e.o.Dest.ClusterDomain)
+	in := report.Input{Service: s, Client: client, ClusterDomain: e.o.Dest.ClusterDomain}
 
 	namespaces := []string{svc.Namespace, client.Namespace}
 	if all != nil {
@@ -215,14 +215,14 @@ func (e *env) lookupAll(ctx context.Context, inputs []report.Input, tokens []des
 	for i := range inputs {
 		for j := range inputs[i].Lookups {
 			l := &inputs[i].Lookups[j]
-			fqdn := profile.FQDN(inputs[i].Service.Name, inputs[i].Service.Namespace, e.o.ClusterDomain)
+			fqdn := profile.FQDN(inputs[i].Service.Name, inputs[i].Service.Namespace, e.o.Dest.ClusterDomain)
 			tok := tokens[i]
 			wg.Add(1)
 			e.sem <- struct{}{}
 			go func() {
 				defer wg.Done()
 				defer func() { <-e.sem }()
-				l.Served, l.Err = e.dest.GetProfile(ctx, destination.Path(fqdn, l.Port), tok, e.o.Timeout)
+				l.Served, l.Err = e.dest.GetProfile(ctx, destination.Path(fqdn, l.Port), tok, e.o.Dest.Timeout)
 				if progress != nil {
 					progress()
 				}

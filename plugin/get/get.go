@@ -8,15 +8,14 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"time"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
-	"github.com/kubectl-profiles/kubectl-profiles/diag/profile"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/cli"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/completion"
+	"github.com/kubectl-profiles/kubectl-profiles/plugin/destination"
 )
 
 const example = `  # The profile clients in the service's namespace get, for every port
@@ -39,18 +38,15 @@ type Options struct {
 	Flags   *genericclioptions.ConfigFlags
 	Streams genericiooptions.IOStreams
 
-	Port            int
-	From            string
-	FromNamespace   string
-	DestinationAddr string
-	LinkerdNS       string
-	ClusterDomain   string
-	Timeout         time.Duration
-	Output          string
-	AllNamespaces   bool
-	AllServices     bool
-	Concurrency     int
-	NoProgress      bool
+	Dest          destination.Flags
+	Port          int
+	From          string
+	FromNamespace string
+	Output        string
+	AllNamespaces bool
+	AllServices   bool
+	Concurrency   int
+	NoProgress    bool
 
 	args []string
 }
@@ -83,10 +79,7 @@ Without a name, audits every Service that has a ServiceProfile in -n NAMESPACE, 
 	f.IntVar(&o.Port, "port", 0, "look up only this service port (default: every port of the Service)")
 	f.StringVar(&o.From, "from", "", "look up as this pod or workload (KIND/NAME in --from-namespace): the token carries its ns, pod and nodeName")
 	f.StringVar(&o.FromNamespace, "from-namespace", "", "look up as a client in this namespace (token {\"ns\":NS}); default: the service's namespace")
-	f.StringVar(&o.DestinationAddr, "destination-addr", "", "dial the destination gRPC API at HOST:PORT directly instead of port-forwarding")
-	f.StringVar(&o.LinkerdNS, "linkerd-namespace", envOr("LINKERD_NAMESPACE", "linkerd"), "namespace of the Linkerd control plane (env LINKERD_NAMESPACE)")
-	f.StringVar(&o.ClusterDomain, "cluster-domain", profile.DefaultClusterDomain, "the cluster's DNS domain, as configured in Linkerd")
-	f.DurationVar(&o.Timeout, "timeout", 5*time.Second, "how long to wait for each lookup (the destination stays silent on profiles it cannot translate)")
+	o.Dest.AddFlags(f, "how long to wait for each lookup (the destination stays silent on profiles it cannot translate)")
 	f.StringVarP(&o.Output, "output", "o", "", "output format: table, wide, json or yaml")
 	f.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "audit Services in every namespace")
 	f.BoolVar(&o.AllServices, "all-services", false, "when auditing, include Services that have no ServiceProfile")
@@ -107,8 +100,8 @@ func (o *Options) Validate() error {
 	if o.Port < 0 || o.Port > 65535 {
 		return cli.Usagef("--port %d is not a valid port", o.Port)
 	}
-	if o.Timeout <= 0 {
-		return cli.Usagef("--timeout must be positive")
+	if err := o.Dest.Validate(); err != nil {
+		return err
 	}
 	if o.Concurrency < 1 {
 		return cli.Usagef("--concurrency must be at least 1")
@@ -120,13 +113,6 @@ func (o *Options) Validate() error {
 		return cli.Usagef("--all-services only applies when auditing (no Service names)")
 	}
 	return nil
-}
-
-func envOr(key, def string) string {
-	if v := os.Getenv(key); v != "" {
-		return v
-	}
-	return def
 }
 
 // Run gathers, looks up and prints.

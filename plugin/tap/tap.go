@@ -133,7 +133,7 @@ func (o *Options) Run(ctx context.Context) error {
 		}
 		line = line[:0]
 		if o.Output == cli.OutputJSON {
-			if line, err = appendJSON(line, ev, res, o.ClusterDomain); err != nil {
+			if line, err = appendJSON(line, ev, res, o.Dest.ClusterDomain); err != nil {
 				return err
 			}
 		} else {

@@ -19,7 +19,6 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
-	"github.com/kubectl-profiles/kubectl-profiles/diag/profile"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/cli"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/destination"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/tapcapture"
@@ -35,15 +34,13 @@ const IdleTimeout = 10 * time.Second
 type Options struct {
 	Flags *genericclioptions.ConfigFlags
 
-	To, ToNamespace                   string
-	Scheme, Method, Authority, Path   string
-	Selector                          string
-	MaxRPS                            float32
-	File                              string
-	Profiles                          []string
-	DestinationAddr, LinkerdNamespace string
-	ClusterDomain                     string
-	Timeout                           time.Duration
+	To, ToNamespace                 string
+	Scheme, Method, Authority, Path string
+	Selector                        string
+	MaxRPS                          float32
+	File                            string
+	Profiles                        []string
+	Dest                            destination.Flags
 	// ExtractHeaders asks the proxies for headers (set by the command).
 	ExtractHeaders bool
 }
@@ -60,17 +57,7 @@ func (o *Options) AddFlags(f *pflag.FlagSet) {
 	f.Float32Var(&o.MaxRPS, "max-rps", tapclient.DefaultMaxRPS, "maximum requests per second to tap (split across the target's pods)")
 	f.StringVar(&o.File, "file", "", "read a saved capture (linkerd viz tap -o json, or kubectl profiles tap -o json) instead of tapping; - for stdin")
 	f.StringArrayVar(&o.Profiles, "profile", nil, "match against this ServiceProfile file instead of asking the destination service (repeatable)")
-	f.StringVar(&o.DestinationAddr, "destination-addr", "", "dial the destination gRPC API at HOST:PORT directly instead of port-forwarding")
-	f.StringVar(&o.LinkerdNamespace, "linkerd-namespace", envOr("LINKERD_NAMESPACE", "linkerd"), "namespace of the Linkerd control plane (env LINKERD_NAMESPACE)")
-	f.StringVar(&o.ClusterDomain, "cluster-domain", profile.DefaultClusterDomain, "the cluster's DNS domain, as configured in Linkerd")
-	f.DurationVar(&o.Timeout, "timeout", 5*time.Second, "how long to wait for each profile lookup")
-}
-
-func envOr(key, def string) string {
-	if v := os.Getenv(key); v != "" {
-		return v
-	}
-	return def
+	o.Dest.AddFlags(f, "how long to wait for each profile lookup")
 }
 
 // Validate checks the flags and arguments before anything touches the
@@ -85,8 +72,8 @@ func (o *Options) Validate(args []string) error {
 	if o.MaxRPS < 0 {
 		return cli.Usagef("--max-rps must not be negative")
 	}
-	if o.Timeout <= 0 {
-		return cli.Usagef("--timeout must be positive")
+	if err := o.Dest.Validate(); err != nil {
+		return err
 	}
 	if o.ToNamespace != "" && o.To == "" {
 		return cli.Usagef("--to-namespace needs --to")
@@ -140,8 +127,8 @@ func (o *Options) Open(ctx context.Context, args []string, errOut io.Writer, std
 		defaultNS = req.Target.Name
 	}
 	s.Classifier = &tapprofile.Classifier{
-		Resolver: tapprofile.Resolver{ClusterDomain: o.ClusterDomain, DefaultNamespace: defaultNS},
-		Timeout:  o.Timeout,
+		Resolver: tapprofile.Resolver{ClusterDomain: o.Dest.ClusterDomain, DefaultNamespace: defaultNS},
+		Timeout:  o.Dest.Timeout,
 		Warn:     func(msg string) { fmt.Fprintf(errOut, "warning: %s\n", cli.Escape(msg)) },
 	}
 
@@ -159,7 +146,7 @@ func (o *Options) Open(ctx context.Context, args []string, errOut io.Writer, std
 	}
 
 	if len(o.Profiles) > 0 {
-		files, err := tapprofile.LoadFiles(o.Profiles, o.ClusterDomain, defaultNS)
+		files, err := tapprofile.LoadFiles(o.Profiles, o.Dest.ClusterDomain, defaultNS)
 		if err != nil {
 			return nil, err
 		}
@@ -167,7 +154,7 @@ func (o *Options) Open(ctx context.Context, args []string, errOut io.Writer, std
 	} else {
 		var c *rest.Config
 		var cs kubernetes.Interface
-		if o.DestinationAddr == "" {
+		if o.Dest.Addr == "" {
 			if c, err = restConfig(); err != nil {
 				return nil, err
 			}
@@ -175,12 +162,12 @@ func (o *Options) Open(ctx context.Context, args []string, errOut io.Writer, std
 				return nil, err
 			}
 		}
-		dest, err := destination.Connect(ctx, c, cs, o.LinkerdNamespace, o.DestinationAddr, o.Timeout)
+		dest, err := o.Dest.Connect(ctx, c, cs)
 		if err != nil {
 			return nil, fmt.Errorf("%v (or match against a file with --profile)", err)
 		}
 		s.dest = dest
-		s.Classifier.Source = &tapprofile.Destination{Client: dest, ClusterDomain: o.ClusterDomain}
+		s.Classifier.Source = &tapprofile.Destination{Client: dest, ClusterDomain: o.Dest.ClusterDomain}
 	}
 
 	if !s.Live {

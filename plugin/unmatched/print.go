@@ -41,7 +41,7 @@ func (o *Options) print(s *tapsession.Session, c *collector) error {
 			if i > 0 {
 				fmt.Fprintln(o.Streams.Out)
 			}
-			fmt.Fprintf(o.Streams.Out, "==> %s <==\n", cli.Escape(profile.FQDN(svc.Name, svc.Namespace, o.ClusterDomain)))
+			fmt.Fprintf(o.Streams.Out, "==> %s <==\n", cli.Escape(profile.FQDN(svc.Name, svc.Namespace, o.Dest.ClusterDomain)))
 		}
 		if err := writeTable(o.Streams.Out, c.groupers[svc].Groups()); err != nil {
 			return err
@@ -93,7 +93,7 @@ func statusCodes(g template.Group) string {
 func (o *Options) printYAML(w io.Writer, c *collector, svcs []Service, files *tapprofile.Files) error {
 	for i, svc := range svcs {
 		groups := c.groupers[svc].Groups()
-		sp := template.ProfileFor(svc.Name, svc.Namespace, o.ClusterDomain, groups)
+		sp := template.ProfileFor(svc.Name, svc.Namespace, o.Dest.ClusterDomain, groups)
 		fresh := len(sp.Spec.Routes)
 		var base *profile.ServiceProfile
 		if files != nil {
