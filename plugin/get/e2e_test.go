@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -12,14 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"k8s.io/cli-runtime/pkg/genericiooptions"
-
-	"github.com/kubectl-profiles/kubectl-profiles/plugin"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/destination/desttest"
+	"github.com/kubectl-profiles/kubectl-profiles/plugin/internal/clitest"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/testenv"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 var (
 	env  *testenv.Env
@@ -49,14 +44,10 @@ func setup(t testing.TB) {
 	}
 }
 
-// run executes the plugin in-process exactly as main does.
+// run executes the plugin in-process, as the test environment's admin.
 func run(t testing.TB, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	streams := genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}
-	full := append([]string{"--kubeconfig", env.Kubeconfig}, args...)
-	code = plugin.Run(full, streams)
-	return out.String(), errOut.String(), code
+	return clitest.Run("", append([]string{"--kubeconfig", env.Kubeconfig}, args...)...)
 }
 
 func get(t *testing.T, args ...string) (string, string, int) {
@@ -70,21 +61,7 @@ var resourceVersion = regexp.MustCompile(`(resourceVersion"?:? ?"?)[0-9]+`)
 // between runs and are normalised.
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	got = resourceVersion.ReplaceAllString(got, "${1}N")
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create)", err)
-	}
-	if string(want) != got {
-		t.Errorf("output differs from %s (run with -update after checking):\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
+	clitest.Golden(t, filepath.Join("testdata", name+".golden"), resourceVersion.ReplaceAllString(got, "${1}N"))
 }
 
 type jsonReport struct {

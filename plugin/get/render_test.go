@@ -2,7 +2,6 @@ package get_test
 
 import (
 	"bytes"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -12,6 +11,7 @@ import (
 	"github.com/kubectl-profiles/kubectl-profiles/diag/translate"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/cli"
 	getcmd "github.com/kubectl-profiles/kubectl-profiles/plugin/get"
+	"github.com/kubectl-profiles/kubectl-profiles/plugin/internal/clitest"
 )
 
 // renderInput is a report built from plain data: a profile with a drifted
@@ -69,20 +69,7 @@ func TestRenderGolden(t *testing.T) {
 			if !tc.term.Color && bytes.ContainsRune(b.Bytes(), 0x1b) {
 				t.Fatalf("an escape sequence reached the output: %q", b.String())
 			}
-			path := filepath.Join("testdata", name+".golden")
-			if *update {
-				if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(want, b.Bytes()) {
-				t.Errorf("output differs from %s:\n%s", path, b.String())
-			}
+			clitest.Golden(t, filepath.Join("testdata", name+".golden"), b.String())
 		})
 	}
 }

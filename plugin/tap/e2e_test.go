@@ -1,7 +1,6 @@
 package tap_test
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"os"
@@ -9,10 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"k8s.io/cli-runtime/pkg/genericiooptions"
-
-	"github.com/kubectl-profiles/kubectl-profiles/plugin"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/destination/desttest"
+	"github.com/kubectl-profiles/kubectl-profiles/plugin/internal/clitest"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/tapcapture"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/testenv"
 	"github.com/kubectl-profiles/kubectl-profiles/tapclient"
@@ -87,10 +84,7 @@ func captureEvents(t *testing.T) []tapclient.Event {
 
 func runAs(t *testing.T, kubeconfig string, args ...string) (string, string, int) {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	streams := genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}
-	code := plugin.Run(append([]string{"--kubeconfig", kubeconfig}, args...), streams)
-	return out.String(), errOut.String(), code
+	return clitest.Run("", append([]string{"--kubeconfig", kubeconfig}, args...)...)
 }
 
 func TestTapThroughKubeAPIServer(t *testing.T) {

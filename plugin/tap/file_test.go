@@ -1,53 +1,18 @@
 package tap_test
 
 import (
-	"bytes"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"k8s.io/cli-runtime/pkg/genericiooptions"
-
-	"github.com/kubectl-profiles/kubectl-profiles/plugin"
+	"github.com/kubectl-profiles/kubectl-profiles/plugin/internal/clitest"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 const (
 	capture = "../tapsession/testdata/capture.json" // linkerd viz tap -o json, booksapp
 	spFile  = "../tapsession/testdata/webapp-sp.yaml"
 )
-
-// run executes the plugin in-process exactly as main does, with no
-// kubeconfig: file mode must not need a cluster.
-func run(t *testing.T, stdin string, args ...string) (stdout, stderr string, code int) {
-	t.Helper()
-	t.Setenv("KUBECONFIG", filepath.Join(t.TempDir(), "missing"))
-	var out, errOut bytes.Buffer
-	streams := genericiooptions.IOStreams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errOut}
-	code = plugin.Run(args, streams)
-	return out.String(), errOut.String(), code
-}
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create)", err)
-	}
-	if string(want) != got {
-		t.Errorf("output differs from %s (run with -update after checking):\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
-}
 
 func TestFileWideGolden(t *testing.T) {
 	out, errOut, code := run(t, "", "tap", "--file", capture, "--profile", spFile, "-n", "booksapp", "-o", "wide")
@@ -180,4 +145,16 @@ func TestExitCodes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// run executes the plugin with no kubeconfig: file mode needs no cluster.
+func run(t *testing.T, stdin string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	t.Setenv("KUBECONFIG", filepath.Join(t.TempDir(), "missing"))
+	return clitest.Run(stdin, args...)
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	clitest.Golden(t, filepath.Join("testdata", name), got)
 }

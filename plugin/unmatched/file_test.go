@@ -1,52 +1,19 @@
 package unmatched_test
 
 import (
-	"bytes"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"k8s.io/cli-runtime/pkg/genericiooptions"
-
 	"github.com/kubectl-profiles/kubectl-profiles/diag/profile"
-	"github.com/kubectl-profiles/kubectl-profiles/plugin"
+	"github.com/kubectl-profiles/kubectl-profiles/plugin/internal/clitest"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 const (
 	capture = "../tapsession/testdata/capture.json" // linkerd viz tap -o json, booksapp
 	spFile  = "../tapsession/testdata/webapp-sp.yaml"
 )
-
-func run(t *testing.T, args ...string) (stdout, stderr string, code int) {
-	t.Helper()
-	t.Setenv("KUBECONFIG", filepath.Join(t.TempDir(), "missing"))
-	var out, errOut bytes.Buffer
-	streams := genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}
-	code = plugin.Run(args, streams)
-	return out.String(), errOut.String(), code
-}
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create)", err)
-	}
-	if string(want) != got {
-		t.Errorf("output differs from %s (run with -update after checking):\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
-}
 
 func TestTableGolden(t *testing.T) {
 	out, errOut, code := run(t, "unmatched", "--file", capture, "--profile", spFile, "-n", "booksapp")
@@ -129,4 +96,16 @@ func TestUsage(t *testing.T) {
 			t.Errorf("%v: exit %d, want 2: %s", args, code, errOut)
 		}
 	}
+}
+
+// run executes the plugin with no kubeconfig: file mode needs no cluster.
+func run(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	t.Setenv("KUBECONFIG", filepath.Join(t.TempDir(), "missing"))
+	return clitest.Run("", args...)
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	clitest.Golden(t, filepath.Join("testdata", name), got)
 }
