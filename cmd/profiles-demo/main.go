@@ -11,9 +11,9 @@ package main
 import (
 	"context"
 	_ "embed"
-	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"net/netip"
 	"os"
 	"os/signal"
@@ -25,6 +25,7 @@ import (
 
 	"github.com/kubectl-profiles/kubectl-profiles/plugin"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/destination/desttest"
+	"github.com/kubectl-profiles/kubectl-profiles/plugin/tapcapture"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/testenv"
 	"github.com/kubectl-profiles/kubectl-profiles/tapclient"
 )
@@ -35,13 +36,13 @@ var cluster string
 func main() {
 	keep := flag.Bool("keep", false, "keep the demo cluster running until Ctrl-C, to try commands yourself")
 	flag.Parse()
-	if err := run(*keep); err != nil {
+	if err := run(os.Stdout, *keep); err != nil {
 		fmt.Fprintf(os.Stderr, "demo: %v\n", err)
 		os.Exit(1)
 	}
 }
 
-func run(keep bool) error {
+func run(out io.Writer, keep bool) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	fmt.Fprintln(os.Stderr, "Starting a local kube-apiserver and etcd (the project's test environment)...")
@@ -67,10 +68,10 @@ func run(keep bool) error {
 		return err
 	}
 
-	fmt.Println(banner)
+	fmt.Fprintln(out, banner)
 	show := func(args ...string) {
-		fmt.Printf("\n$ kubectl profiles %s\n", strings.Join(args, " "))
-		streams := genericiooptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stdout}
+		fmt.Fprintf(out, "\n$ kubectl profiles %s\n", strings.Join(args, " "))
+		streams := genericiooptions.IOStreams{In: os.Stdin, Out: out, ErrOut: out}
 		plugin.Run(append([]string{"--kubeconfig", env.Kubeconfig}, args...), streams)
 	}
 	show("get", "svc/webapp", "-n", "booksapp", "--port", "7000", "--destination-addr", dest.Addr())
@@ -83,7 +84,7 @@ func run(keep bool) error {
 	if !keep {
 		return nil
 	}
-	fmt.Printf(`
+	fmt.Fprintf(out, `
 The demo cluster keeps running until Ctrl-C. In another shell:
 
   export KUBECONFIG=%s
@@ -117,15 +118,15 @@ spec:
     condition: {method: POST, pathRegex: /books}
 `
 
-// writeCapture records synthetic inbound traffic to webapp as NDJSON tap
-// events: some requests match the profile's routes, some do not.
+// writeCapture records synthetic inbound traffic to webapp as a tap
+// capture: some requests match the profile's routes, some do not.
 func writeCapture(path string) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	enc := json.NewEncoder(f)
+	var line []byte
 	client := tapclient.Endpoint{IP: netip.MustParseAddr("10.42.0.7"), Port: 51234, Labels: map[string]string{"namespace": "booksapp", "deployment": "traffic"}}
 	server := tapclient.Endpoint{IP: netip.MustParseAddr("10.42.0.12"), Port: 7000, Labels: map[string]string{"namespace": "booksapp", "deployment": "webapp"}}
 	reqs := []struct {
@@ -147,7 +148,11 @@ func writeCapture(path string) error {
 		end := base
 		end.Kind, end.Duration, end.ResponseBytes = tapclient.KindEnd, time.Millisecond, 512
 		for _, ev := range []tapclient.Event{req, rsp, end} {
-			if err := enc.Encode(ev); err != nil {
+			// The same NDJSON as `kubectl profiles tap -o json` writes.
+			if line, err = tapcapture.AppendEvent(line[:0], &ev, "", nil); err != nil {
+				return err
+			}
+			if _, err := f.Write(line); err != nil {
 				return err
 			}
 		}
