@@ -92,7 +92,7 @@ func (o *Options) report(results []analyze.Result, scope string) error {
 	case "yaml":
 		err = cli.WriteYAML(o.Streams.Out, out)
 	default:
-		err = writeText(o.Streams.Out, out)
+		err = writeText(o.Streams.Out, out, cli.TermOf(o.Streams.Out))
 	}
 	if err != nil {
 		return err
@@ -127,9 +127,12 @@ func plural(n int, word string) string {
 // profile in input order:
 //
 //	Error [code] (books/web.books.svc.cluster.local routes[2] "GET /x", f.yaml:14) message
-func writeText(w io.Writer, out Output) error {
+// On a terminal the level word is coloured (after escaping: the colour
+// codes are the only escapes that reach it).
+func writeText(w io.Writer, out Output, term cli.Term) error {
 	for _, f := range out.Findings {
-		if _, err := fmt.Fprintf(w, "%s [%s] (%s) %s\n", title(f.Level), f.Code, origin(f.Origin), cli.Escape(f.Message)); err != nil {
+		line := fmt.Sprintf("%s [%s] (%s) %s\n", title(f.Level), f.Code, origin(f.Origin), cli.Escape(f.Message))
+		if _, err := io.WriteString(w, term.ColorLevels(line)); err != nil {
 			return err
 		}
 	}
