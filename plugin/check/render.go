@@ -127,6 +127,7 @@ func plural(n int, word string) string {
 // profile in input order:
 //
 //	Error [code] (books/web.books.svc.cluster.local routes[2] "GET /x", f.yaml:14) message
+//
 // On a terminal the level word is coloured (after escaping: the colour
 // codes are the only escapes that reach it).
 func writeText(w io.Writer, out Output, term cli.Term) error {
