@@ -5,8 +5,6 @@ package check
 
 import (
 	"context"
-	"os"
-	"os/signal"
 	"strings"
 	"time"
 
@@ -84,15 +82,7 @@ Exit status: 0 no finding reached --fail-on, 3 some did, 1 could not run, 2 bad 
 			}
 			return nil
 		},
-		RunE: func(cmd *cobra.Command, args []string) error {
-			o.args = args
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
-			defer stop()
-			return o.Run(ctx)
-		},
+		RunE: cli.RunE(&o.args, o.Validate, o.Run),
 	}
 	f := cmd.Flags()
 	f.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "check ServiceProfiles in every namespace")

@@ -6,8 +6,6 @@ package get
 import (
 	"context"
 	"fmt"
-	"os"
-	"os/signal"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
@@ -65,15 +63,7 @@ what the ServiceProfile predicts (DRIFT), and findings that explain them.
 Without a name, audits every Service that has a ServiceProfile in -n NAMESPACE, or everywhere with -A.`,
 		Example:           example,
 		ValidArgsFunction: completion.CompleteResources(flags, completion.Services...),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			o.args = args
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
-			defer stop()
-			return o.Run(ctx)
-		},
+		RunE:              cli.RunE(&o.args, o.Validate, o.Run),
 	}
 	f := cmd.Flags()
 	f.IntVar(&o.Port, "port", 0, "look up only this service port (default: every port of the Service)")

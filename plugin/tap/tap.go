@@ -8,8 +8,6 @@ import (
 	"bufio"
 	"context"
 	"io"
-	"os"
-	"os/signal"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -63,15 +61,7 @@ that is drift between the ServiceProfile and what the proxy uses.
 --file replays a saved capture instead of tapping; --profile matches against ServiceProfile files instead of
 asking the destination service. With both, no cluster is needed.`,
 		Example: example,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			o.args = args
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
-			defer stop()
-			return o.Run(ctx)
-		},
+		RunE:    cli.RunE(&o.args, o.Validate, o.Run),
 	}
 	f := cmd.Flags()
 	o.AddFlags(f)

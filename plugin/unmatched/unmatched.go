@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"sort"
 	"strings"
 	"sync"
@@ -87,18 +86,15 @@ merge them into an existing ServiceProfile rather than replacing it.
 A live run samples for --duration (default 30s) or until --requests requests were seen; Ctrl-C stops early
 and prints what was collected.`,
 		Example: example,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			o.args = args
+		RunE: cli.RunE(&o.args, func() error {
 			if err := o.Validate(); err != nil {
 				return err
 			}
 			if f, ok := o.Streams.ErrOut.(*os.File); ok && !o.NoProgress && o.Progress == nil && term.IsTerminal(int(f.Fd())) {
 				o.Progress = f
 			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
-			defer stop()
-			return o.Run(ctx)
-		},
+			return nil
+		}, o.Run),
 	}
 	f := cmd.Flags()
 	o.AddFlags(f)
