@@ -44,9 +44,19 @@ func (o *Options) runAudit(ctx context.Context, e *env) error {
 		return err
 	}
 	byFQDN := map[string][]expect.Candidate{}
+	namesByNS := map[string][]report.NamespacedName{}
 	for _, c := range all {
 		byFQDN[c.Name] = append(byFQDN[c.Name], c)
+		namesByNS[c.Namespace] = append(namesByNS[c.Namespace], report.NamespacedName{Namespace: c.Namespace, Name: c.Name})
 	}
+	// The same findings as a single get, from data already read: near-miss
+	// names among the profiles of each service's namespace, and HTTPRoutes
+	// (one more list).
+	known := map[report.NamespacedName]bool{}
+	for _, svc := range svcs {
+		known[report.NamespacedName{Namespace: svc.Namespace, Name: svc.Name}] = true
+	}
+	routes := kube.HTTPRoutes(ctx, e.dc, e.dyn, []string{ns})
 
 	var inputs []report.Input
 	var tokens []destination.Token
@@ -61,7 +71,9 @@ func (o *Options) runAudit(ctx context.Context, e *env) error {
 		for _, client := range views {
 			tok := destination.Token{Namespace: client}
 			in := report.Input{Service: s, ClusterDomain: o.Dest.ClusterDomain, Candidates: cands,
-				Client: report.Client{Namespace: client, Token: tok.String()}}
+				Client:         report.Client{Namespace: client, Token: tok.String()},
+				NearbyProfiles: namesByNS[svc.Namespace], KnownServices: known,
+				HTTPRoutes: routes[report.NamespacedName{Namespace: svc.Namespace, Name: svc.Name}]}
 			for _, p := range s.Ports {
 				if o.Port == 0 || int(p.Port) == o.Port {
 					in.Lookups = append(in.Lookups, report.PortLookup{Port: p.Port})

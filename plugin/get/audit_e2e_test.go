@@ -99,6 +99,31 @@ func TestAuditMixedStates(t *testing.T) {
 			}
 		}
 	}
+	// The audit reports what a single get reports for the same service.
+	single := getJSON(t, "svc/webapp", "-n", "books")
+	var fromAudit *jsonReport
+	all, errOut, code := get(t, "-A", "-o", "json")
+	if code != 0 {
+		t.Fatalf("get -A: exit %d %s", code, errOut)
+	}
+	var audited []jsonReport
+	if err := json.Unmarshal([]byte(all), &audited); err != nil {
+		t.Fatal(err)
+	}
+	for i := range audited {
+		if audited[i].Service.Name == "webapp" && audited[i].Client.Namespace == "books" {
+			fromAudit = &audited[i]
+		}
+	}
+	if fromAudit == nil {
+		t.Fatal("books/webapp missing from get -A")
+	}
+	for i := range single.Ports {
+		if a, b := strings.Join(codes(single.Ports[i].Findings), ","), strings.Join(codes(fromAudit.Ports[i].Findings), ","); a != b {
+			t.Errorf("port %d: get says %s, get -A says %s", single.Ports[i].Port, a, b)
+		}
+	}
+
 	// Without --all-services, Services with no profile anywhere are skipped.
 	table, _, code := get(t, "-n", "audit")
 	if code != 0 {
