@@ -167,6 +167,13 @@ func TestTapThroughKubeAPIServer(t *testing.T) {
 		}
 	})
 
+	t.Run("a silent tap says so after --idle-timeout and keeps waiting", func(t *testing.T) {
+		_, errOut, code := runAs(t, admin, append([]string{"tap", "deploy/quiet", "--duration", "2500ms", "--idle-timeout", "1s"}, base...)...)
+		if code != 0 || !strings.Contains(errOut, "no requests seen for 1s") || strings.Count(errOut, "no requests seen") != 1 {
+			t.Fatalf("exit %d: %q", code, errOut)
+		}
+	})
+
 	t.Run("tap server errors are one line, exit 1", func(t *testing.T) {
 		_, errOut, code := runAs(t, admin, append([]string{"tap", "deploy/nope"}, base...)...)
 		if code != 1 || !strings.Contains(errOut, `no pods to tap for type="deployment" name="nope"`) || strings.Count(errOut, "\n") != 1 {

@@ -26,9 +26,9 @@ import (
 	"github.com/kubectl-profiles/kubectl-profiles/tapclient"
 )
 
-// IdleTimeout is how long a live tap may stay silent before a hint is
-// printed (once); the tap keeps waiting.
-const IdleTimeout = 10 * time.Second
+// DefaultIdleTimeout is how long a live tap may stay silent before a hint
+// is printed (once); the tap keeps waiting.
+const DefaultIdleTimeout = 10 * time.Second
 
 // Options are the flags both commands share.
 type Options struct {
@@ -41,6 +41,8 @@ type Options struct {
 	File                            string
 	Profiles                        []string
 	Dest                            destination.Flags
+	// IdleTimeout: silence after which a live tap prints a hint.
+	IdleTimeout time.Duration
 	// ExtractHeaders asks the proxies for headers (set by the command).
 	ExtractHeaders bool
 }
@@ -58,6 +60,7 @@ func (o *Options) AddFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.File, "file", "", "read a saved capture (linkerd viz tap -o json, or kubectl profiles tap -o json) instead of tapping; - for stdin")
 	f.StringArrayVar(&o.Profiles, "profile", nil, "match against this ServiceProfile file instead of asking the destination service (repeatable)")
 	o.Dest.AddFlags(f, "how long to wait for each profile lookup")
+	f.DurationVar(&o.IdleTimeout, "idle-timeout", DefaultIdleTimeout, "say so on stderr when a live tap has seen no request for this long (it keeps waiting)")
 }
 
 // Validate checks the flags and arguments before anything touches the
@@ -74,6 +77,9 @@ func (o *Options) Validate(args []string) error {
 	}
 	if err := o.Dest.Validate(); err != nil {
 		return err
+	}
+	if o.IdleTimeout <= 0 {
+		return cli.Usagef("--idle-timeout must be positive")
 	}
 	if o.ToNamespace != "" && o.To == "" {
 		return cli.Usagef("--to-namespace needs --to")
@@ -102,6 +108,7 @@ type Session struct {
 	Live bool
 
 	errOut io.Writer
+	idle   time.Duration
 	stream *tapclient.Stream
 	reader *tapcapture.Reader
 	closer io.Closer
@@ -205,7 +212,8 @@ func (o *Options) Open(ctx context.Context, args []string, errOut io.Writer, std
 		}
 		return nil, fmt.Errorf("tap %s: %s", req.Target, cli.OneLine(err.Error()))
 	}
-	stream.SetIdleTimeout(IdleTimeout)
+	stream.SetIdleTimeout(o.IdleTimeout)
+	s.idle = o.IdleTimeout
 	s.stream = stream
 	return s, nil
 }
@@ -278,7 +286,7 @@ func (s *Session) Next(ctx context.Context) (*tapclient.Event, error) {
 		if err == tapclient.ErrIdle {
 			if !s.warned {
 				s.warned = true
-				fmt.Fprintf(s.errOut, "%s (still waiting; Ctrl-C to stop)\n", cli.Escape(s.Request.IdleMessage(IdleTimeout)))
+				fmt.Fprintf(s.errOut, "%s (still waiting; Ctrl-C to stop)\n", cli.Escape(s.Request.IdleMessage(s.idle)))
 			}
 			continue
 		}
