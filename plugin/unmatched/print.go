@@ -43,7 +43,7 @@ func (o *Options) print(s *tapsession.Session, c *collector) error {
 			}
 			fmt.Fprintf(o.Streams.Out, "==> %s <==\n", cli.Escape(profile.FQDN(svc.Name, svc.Namespace, o.Dest.ClusterDomain)))
 		}
-		if err := writeTable(o.Streams.Out, c.groupers[svc].Groups()); err != nil {
+		if err := writeTable(o.Streams.Out, c.groupers[svc].Groups(), cli.TermOf(o.Streams.Out).Width); err != nil {
 			return err
 		}
 	}
@@ -51,8 +51,9 @@ func (o *Options) print(s *tapsession.Session, c *collector) error {
 }
 
 // writeTable prints METHOD TEMPLATE COUNT EXAMPLE PATH STATUS CODES, most
-// frequent first, the other bucket last. Cells are escaped by cli.Table.
-func writeTable(w io.Writer, groups []template.Group) error {
+// frequent first, the other bucket last. Cells are escaped by cli.Table;
+// width > 0 (a terminal) wraps the last column to fit.
+func writeTable(w io.Writer, groups []template.Group, width int) error {
 	rows := make([][]string, 0, len(groups))
 	for _, g := range groups {
 		example := ""
@@ -61,7 +62,7 @@ func writeTable(w io.Writer, groups []template.Group) error {
 		}
 		rows = append(rows, []string{g.Method, g.Template, strconv.Itoa(g.Count), example, statusCodes(g)})
 	}
-	return cli.Table(w, []string{"METHOD", "TEMPLATE", "COUNT", "EXAMPLE PATH", "STATUS CODES"}, rows, 0)
+	return cli.Table(w, []string{"METHOD", "TEMPLATE", "COUNT", "EXAMPLE PATH", "STATUS CODES"}, rows, width)
 }
 
 // statusCodes renders "200=12 404=3 none=2": none counts requests whose
