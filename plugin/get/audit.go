@@ -43,18 +43,23 @@ func (o *Options) runAudit(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	byFQDN := map[string][]expect.Candidate{}
-	namesByNS := map[string][]report.NamespacedName{}
-	for _, c := range all {
-		byFQDN[c.Name] = append(byFQDN[c.Name], c)
-		namesByNS[c.Namespace] = append(namesByNS[c.Namespace], report.NamespacedName{Namespace: c.Namespace, Name: c.Name})
-	}
 	// The same findings as a single get, from data already read: near-miss
 	// names among the profiles of each service's namespace, and HTTPRoutes
 	// (one more list).
 	known := map[report.NamespacedName]bool{}
 	for _, svc := range svcs {
 		known[report.NamespacedName{Namespace: svc.Namespace, Name: svc.Name}] = true
+	}
+	byFQDN := map[string][]expect.Candidate{}
+	suspects := map[string][]report.NamespacedName{} // per namespace
+	for _, c := range all {
+		byFQDN[c.Name] = append(byFQDN[c.Name], c)
+		// The profile of an existing Service is never a near miss of
+		// another one: checking only the rest keeps this linear.
+		if ref, ok := profile.ParseFQDN(c.Name, o.Dest.ClusterDomain); ok && known[report.NamespacedName{Namespace: ref.Namespace, Name: ref.Name}] {
+			continue
+		}
+		suspects[c.Namespace] = append(suspects[c.Namespace], report.NamespacedName{Namespace: c.Namespace, Name: c.Name})
 	}
 	routes := kube.HTTPRoutes(ctx, e.dc, e.dyn, []string{ns})
 
@@ -72,7 +77,7 @@ func (o *Options) runAudit(ctx context.Context, e *env) error {
 			tok := destination.Token{Namespace: client}
 			in := report.Input{Service: s, ClusterDomain: o.Dest.ClusterDomain, Candidates: cands,
 				Client:         report.Client{Namespace: client, Token: tok.String()},
-				NearbyProfiles: namesByNS[svc.Namespace], KnownServices: known,
+				NearbyProfiles: suspects[svc.Namespace], KnownServices: known,
 				HTTPRoutes: routes[report.NamespacedName{Namespace: svc.Namespace, Name: svc.Name}]}
 			for _, p := range s.Ports {
 				if o.Port == 0 || int(p.Port) == o.Port {
