@@ -193,3 +193,30 @@ func TestTapThroughKubeAPIServer(t *testing.T) {
 		}
 	})
 }
+
+func TestCompletionOfTapTargets(t *testing.T) {
+	testenv.SkipIfShort(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	deploy := `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: webapp, namespace: booksapp}
+spec:
+  selector: {matchLabels: {app: webapp}}
+  template:
+    metadata: {labels: {app: webapp}}
+    spec: {containers: [{name: c, image: webapp}]}
+`
+	if err := env.Apply(ctx, cluster, deploy); err != nil {
+		t.Fatal(err)
+	}
+	out, _, code := clitest.Run("", "__complete", "tap", "--kubeconfig", env.Kubeconfig, "-n", "booksapp", "deploy/")
+	if code != 0 || !strings.Contains(out, "deploy/webapp") {
+		t.Errorf("completion of `tap deploy/`: exit %d\n%s", code, out)
+	}
+	out, _, _ = clitest.Run("", "__complete", "unmatched", "--kubeconfig", env.Kubeconfig, "-n", "booksapp", "deploy/w", "--to", "svc/")
+	if !strings.Contains(out, "svc/") {
+		t.Errorf("completion of --to svc/: %s", out)
+	}
+}

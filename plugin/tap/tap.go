@@ -68,6 +68,7 @@ asking the destination service. With both, no cluster is needed.`,
 	f.StringVarP(&o.Output, "output", "o", "", "output format: wide (all labels) or json (one object per line); default: linkerd's short lines")
 	f.DurationVar(&o.Duration, "duration", 0, "stop after this long (default: until Ctrl-C; ignored with --file)")
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"wide", "json"}, cobra.ShellCompDirectiveNoFileComp))
+	o.Options.RegisterCompletion(cmd)
 	return cmd
 }
 

@@ -14,12 +14,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/cli"
+	"github.com/kubectl-profiles/kubectl-profiles/plugin/completion"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/destination"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/tapcapture"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/tapprofile"
@@ -319,4 +321,11 @@ func (s *Session) Close() {
 	if s.dest != nil {
 		_ = s.dest.Close()
 	}
+}
+
+// RegisterCompletion completes tap targets and --to from the cluster.
+func (o *Options) RegisterCompletion(cmd *cobra.Command) {
+	cmd.ValidArgsFunction = completion.CompleteResources(o.Flags, completion.Workloads...)
+	_ = cmd.RegisterFlagCompletionFunc("to", completion.CompleteResources(o.Flags, append([]string{"services"}, completion.Workloads...)...))
+	_ = cmd.RegisterFlagCompletionFunc("to-namespace", completion.CompleteNamespaces(o.Flags))
 }

@@ -104,6 +104,7 @@ and prints what was collected.`,
 	f.StringVar(&o.Service, "service", "", "only requests to this Service (NAME in the target's namespace, or NAME.NAMESPACE)")
 	f.BoolVar(&o.NoProgress, "no-progress", false, "do not print the progress line on stderr")
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "yaml"}, cobra.ShellCompDirectiveNoFileComp))
+	o.Options.RegisterCompletion(cmd)
 	return cmd
 }
 
