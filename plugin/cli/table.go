@@ -14,7 +14,8 @@ import (
 // Table writes a kubectl-style table: no borders, left-aligned columns
 // separated by three spaces. Cells are escaped (they may hold cluster data)
 // and, with maxWidth 0, never wrapped, so piped output stays one row per
-// line for grep. maxWidth > 0 (a terminal's width) wraps the last column.
+// line for grep. maxWidth > 0 (a terminal's width) narrows the widest
+// columns to fit, wrapping their cells.
 func Table(w io.Writer, header []string, rows [][]string, maxWidth int) error {
 	opts := []tablewriter.Option{
 		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
@@ -44,7 +45,7 @@ func Table(w io.Writer, header []string, rows [][]string, maxWidth int) error {
 		}
 	}
 	if maxWidth > 0 {
-		escaped = wrapLastColumn(header, escaped, maxWidth)
+		escaped = fitColumns(header, escaped, maxWidth)
 	}
 	for _, cells := range escaped {
 		if err := t.Append(cells); err != nil {
@@ -78,43 +79,85 @@ func toAny(ss []string) []any {
 // colGap is the space between columns.
 const colGap = 3
 
-// wrapLastColumn makes rows fit maxWidth by word-wrapping the last column
-// (the long free-text one: messages, conditions) onto continuation rows.
-// When the other columns leave too little room it gives up: a wide table
-// beats an unreadable one.
-func wrapLastColumn(header []string, rows [][]string, maxWidth int) [][]string {
+// fitColumns makes rows fit maxWidth: it narrows the widest columns first
+// (never below their header) and word-wraps their cells onto continuation
+// rows. When even that cannot fit, it does what it can: a wide table beats
+// an unreadable one.
+func fitColumns(header []string, rows [][]string, maxWidth int) [][]string {
 	n := len(header)
 	if n == 0 {
 		return rows
 	}
-	used := 0
-	for col := 0; col < n-1; col++ {
-		w := runewidth.StringWidth(header[col])
+	widths := make([]int, n)
+	header0 := make([]int, n) // the absolute floor: headers never wrap
+	words := make([]int, n)   // the longest word: narrower would break words
+	for col := range header {
+		header0[col] = runewidth.StringWidth(header[col])
+		widths[col] = header0[col]
 		for _, r := range rows {
-			if col < len(r) {
-				w = max(w, runewidth.StringWidth(r[col]))
+			if col >= len(r) {
+				continue
+			}
+			widths[col] = max(widths[col], runewidth.StringWidth(r[col]))
+			for _, w := range strings.Fields(r[col]) {
+				words[col] = max(words[col], runewidth.StringWidth(w))
 			}
 		}
-		used += w + colGap
 	}
-	room := maxWidth - used
-	if room < 20 {
-		return rows
+	total := colGap * (n - 1)
+	for _, w := range widths {
+		total += w
+	}
+	// First keep words whole (up to a sane length), then break them.
+	for _, floor := range [][]int{wordFloors(header0, words), header0} {
+		for total > maxWidth {
+			widest := -1
+			for col := range widths {
+				if widths[col] > floor[col] && (widest < 0 || widths[col] > widths[widest]) {
+					widest = col
+				}
+			}
+			if widest < 0 {
+				break
+			}
+			widths[widest]--
+			total--
+		}
 	}
 	var out [][]string
 	for _, r := range rows {
-		if len(r) != n || runewidth.StringWidth(r[n-1]) <= room {
+		if len(r) != n {
 			out = append(out, r)
 			continue
 		}
-		for i, line := range wrapWords(r[n-1], room) {
-			row := make([]string, n)
-			if i == 0 {
-				copy(row, r[:n-1])
+		cells := make([][]string, n)
+		height := 1
+		for col, c := range r {
+			cells[col] = []string{c}
+			if runewidth.StringWidth(c) > widths[col] {
+				cells[col] = wrapWords(c, widths[col])
 			}
-			row[n-1] = line
+			height = max(height, len(cells[col]))
+		}
+		for line := 0; line < height; line++ {
+			row := make([]string, n)
+			for col := range cells {
+				if line < len(cells[col]) {
+					row[col] = cells[col][line]
+				}
+			}
 			out = append(out, row)
 		}
+	}
+	return out
+}
+
+// wordFloors is the narrowest each column gets while words stay whole;
+// words longer than 24 cells (paths, tokens) may still be broken.
+func wordFloors(header, words []int) []int {
+	out := make([]int, len(header))
+	for i := range header {
+		out[i] = max(header[i], min(words[i], 24))
 	}
 	return out
 }

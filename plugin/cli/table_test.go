@@ -8,7 +8,7 @@ import (
 	"github.com/mattn/go-runewidth"
 )
 
-func TestTableWrapsLastColumnToWidth(t *testing.T) {
+func TestTableFitsWidth(t *testing.T) {
 	msg := "spec.routes[1].timeout: timeout \"10 s\" does not parse as a Go duration: served without timeout; use a Go duration such as 500ms, 10s or 1m30s"
 	var b bytes.Buffer
 	if err := Table(&b, []string{"LEVEL", "CODE", "MESSAGE"}, [][]string{{"WARNING", "timeout-unparsable", msg}, {"INFO", "x", "short"}}, 60); err != nil {
@@ -57,5 +57,28 @@ func TestColorLevels(t *testing.T) {
 	}
 	if strings.Contains(got, cyan) {
 		t.Errorf("INFORMATIVE is not a level: %q", got)
+	}
+}
+
+func TestTableNarrowsMiddleColumns(t *testing.T) {
+	var b bytes.Buffer
+	rows := [][]string{
+		{"POST", "/books/{id}/edit/with/a/long/template", "3", "/books/1234/edit/with/a/long/template", "303=2"},
+		{"GET", "/x", "1", "/x", "200=1"},
+	}
+	if err := Table(&b, []string{"METHOD", "TEMPLATE", "COUNT", "EXAMPLE PATH", "STATUS"}, rows, 60); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
+	for _, l := range lines {
+		if w := runewidth.StringWidth(l); w > 60 {
+			t.Errorf("line wider than 60 (%d): %q", w, l)
+		}
+	}
+	if !strings.HasPrefix(lines[len(lines)-1], "GET") || !strings.Contains(b.String(), "303=2") {
+		t.Errorf("rows lost or out of order:\n%s", b.String())
+	}
+	if !strings.HasPrefix(lines[0], "METHOD   TEMPLATE") {
+		t.Errorf("header changed: %q", lines[0])
 	}
 }
