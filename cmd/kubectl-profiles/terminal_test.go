@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -19,24 +20,11 @@ func inTerminal(t *testing.T, bin string, cols int, env []string, args ...string
 	if err != nil {
 		t.Skip("util-linux `script` is not installed: no pseudo-terminal to test with")
 	}
-	cmdline := "stty cols " + itoa(cols) + "; exec " + bin + " " + strings.Join(args, " ")
+	cmdline := "stty cols " + strconv.Itoa(cols) + "; exec " + bin + " " + strings.Join(args, " ")
 	cmd := exec.Command(script, "-qec", cmdline, "/dev/null")
 	cmd.Env = append(os.Environ(), env...)
 	out, _ := cmd.Output() // findings make check exit 3
 	return strings.ReplaceAll(string(out), "\r\n", "\n")
-}
-
-func itoa(n int) string { return strings.TrimSpace(strings.Repeat(" ", 0) + fmtInt(n)) }
-
-func fmtInt(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	s := ""
-	for ; n > 0; n /= 10 {
-		s = string(rune('0'+n%10)) + s
-	}
-	return s
 }
 
 func TestTerminalManners(t *testing.T) {
