@@ -76,6 +76,14 @@ func TestFromWorkload(t *testing.T) {
 	if r.Ports[0].InEffect.Source != "client-namespace" {
 		t.Errorf("source = %s", r.Ports[0].InEffect.Source)
 	}
+	byPod := getJSON(t, "svc/webapp", "-n", "books", "--port", "7000", "--from", "pod/traffic-5d9c7b-x2x4q", "--from-namespace", "foobar")
+	if byPod.Client.Token != r.Client.Token {
+		t.Errorf("--from pod/...: token %s, want %s", byPod.Client.Token, r.Client.Token)
+	}
+	_, errOut, code := get(t, "svc/webapp", "-n", "books", "--from", "deploy/traffic") // traffic is in foobar, not books
+	if code != 1 || !strings.Contains(errOut, `"traffic" not found`) {
+		t.Errorf("--from in the wrong namespace: exit %d %q", code, errOut)
+	}
 }
 
 func TestDefaultProfile(t *testing.T) {
