@@ -7,12 +7,14 @@ import (
 	"strings"
 
 	pb "github.com/linkerd/linkerd2-proxy-api/go/destination"
+	gproto "google.golang.org/protobuf/proto"
 
 	"github.com/kubectl-profiles/kubectl-profiles/diag/analyze"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/drift"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/expect"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/finding"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/profile"
+	"github.com/kubectl-profiles/kubectl-profiles/diag/translate"
 )
 
 // Input is everything known about one Service and the lookups made for it.
@@ -145,6 +147,11 @@ func portFindings(in Input, l PortLookup, out expect.Outcome, p PortReport) []fi
 				what)
 		}
 	case ResultServed:
+		if out.Source != expect.SourceNone && gproto.Equal(l.Served, translate.PortNotOnService()) {
+			add(analyze.CodePortNotOnService, finding.Warning,
+				"the destination sent an empty profile, which it sends for a port that is not on the Service, although port %d is on Service %s/%s: its view of the Service is stale (check the linkerd-destination logs, or restart it)",
+				l.Port, in.Service.Namespace, in.Service.Name)
+		}
 		if out.Expected != nil && out.Opaque && !l.Served.GetOpaqueProtocol() && out.Source != expect.SourceNone {
 			add(analyze.CodeOpaqueProtocolStale, finding.Info,
 				"the destination reported opaqueProtocol:false although %s: a known destination bug on fresh subscriptions (it forgets the Service's opaque ports after the last subscriber leaves); meshed proxies holding a subscription get the right value",

@@ -84,6 +84,7 @@ func TestBuildDriftAndSilence(t *testing.T) {
 		{"stale timeout", stale, nil, ResultServed, 1, "served-differs", ""},
 		{"silent although valid", nil, fmt.Errorf("x: %w", ErrSilent), ResultSilent, 1, "destination-silent", ""},
 		{"grpc error", nil, errors.New("Unknown: boom"), ResultError, 0, "", "served-differs"},
+		{"empty profile for a port on the Service", &pb.DestinationProfile{}, nil, ResultServed, 5, "port-not-on-service", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
