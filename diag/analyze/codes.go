@@ -18,7 +18,7 @@ var (
 	CodeUndecodable = finding.Register("profile-undecodable", finding.Error,
 		"The control plane cannot decode the object (spec.opaquePorts set, or a request `not` written as a list): it is invisible to the destination and can break its ServiceProfile watch.")
 	CodePortNotOnService = finding.Register("port-not-on-service", finding.Warning,
-		"The port is not a port of the Service: the destination sends an empty profile and the proxy falls back to policy routes.")
+		"The destination sends an empty profile: the port is not a port of the Service (or the destination's view of the Service is stale), and the proxy falls back to policy routes.")
 	CodeServiceRejected = finding.Register("service-rejected", finding.Error,
 		"The destination rejects lookups for this Service (ExternalName Services have no profile).")
 	CodeTimeoutUnparsable = finding.Register("timeout-unparsable", finding.Warning,
