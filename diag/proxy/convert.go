@@ -13,6 +13,7 @@ import (
 	"math"
 	"math/big"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -199,7 +200,7 @@ func (c *converter) route(i int, r *destination.Route, haveBudget bool) (Route, 
 	}
 	rt.cond = m
 	for j, rc := range r.GetResponseClasses() {
-		field := "response_classes[" + itoa(j) + "]"
+		field := "response_classes[" + strconv.Itoa(j) + "]"
 		if rc.GetCondition() == nil {
 			c.drop(i, name, field, "response class has no condition; dropped")
 			continue
@@ -235,7 +236,7 @@ func (c *converter) reqMatch(m *destination.RequestMatch, rt *Route, field strin
 	case *destination.RequestMatch_All:
 		out := &matcher{kind: mAll}
 		for k, child := range x.All.GetMatches() {
-			f := field + ".all[" + itoa(k) + "]"
+			f := field + ".all[" + strconv.Itoa(k) + "]"
 			if cm, ok := c.reqMatch(child, rt, f); ok {
 				out.subs = append(out.subs, cm)
 			} else {
@@ -247,7 +248,7 @@ func (c *converter) reqMatch(m *destination.RequestMatch, rt *Route, field strin
 	case *destination.RequestMatch_Any:
 		out := &matcher{kind: mAny}
 		for k, child := range x.Any.GetMatches() {
-			f := field + ".any[" + itoa(k) + "]"
+			f := field + ".any[" + strconv.Itoa(k) + "]"
 			if cm, ok := c.reqMatch(child, rt, f); ok {
 				out.subs = append(out.subs, cm)
 			} else {
@@ -336,7 +337,7 @@ func describeRegexErr(err error, orig, anchored string) string {
 	if off < 0 {
 		off = 0
 	}
-	s := e.Message + " at offset " + itoa(off)
+	s := e.Message + " at offset " + strconv.Itoa(off)
 	if e.Kind == "size-limit" {
 		s = e.Message
 	}
@@ -394,7 +395,7 @@ func (c *converter) rspMatch(m *destination.ResponseMatch, field string) (*statu
 		}
 		out := &statusMatcher{kind: kind}
 		for k, child := range seq.GetMatches() {
-			f := field + "." + name + "[" + itoa(k) + "]"
+			f := field + "." + name + "[" + strconv.Itoa(k) + "]"
 			if sm, ok := c.rspMatch(child, f); ok {
 				out.subs = append(out.subs, sm)
 			} else {
@@ -416,7 +417,7 @@ func (c *converter) rspMatch(m *destination.ResponseMatch, field string) (*statu
 		// http::StatusCode::from_u16 after `as u16` (which truncates).
 		lo, hi := uint16(x.Status.GetMin()), uint16(x.Status.GetMax())
 		if lo < 100 || lo > 999 || hi < 100 || hi > 999 {
-			c.drop(c.curRoute, c.name, field+".status", "status range "+itoa(int(x.Status.GetMin()))+".."+itoa(int(x.Status.GetMax()))+
+			c.drop(c.curRoute, c.name, field+".status", "status range "+strconv.Itoa(int(x.Status.GetMin()))+".."+strconv.Itoa(int(x.Status.GetMax()))+
 				" needs both min and max within 100..999 (a one-sided range is dropped by the proxy)")
 			return nil, false
 		}
@@ -428,7 +429,7 @@ func (c *converter) rspMatch(m *destination.ResponseMatch, field string) (*statu
 
 // target models convert_dst_override.
 func (c *converter) target(i int, d *destination.WeightedDst) (Target, bool) {
-	field := "dst_overrides[" + itoa(i) + "]"
+	field := "dst_overrides[" + strconv.Itoa(i) + "]"
 	if d.GetWeight() == 0 {
 		c.drop(-1, "", field, "weight 0; dropped")
 		return Target{}, false
@@ -515,14 +516,4 @@ func quote(s string) string {
 		s = s[:80] + "..."
 	}
 	return "\"" + strings.ReplaceAll(s, "\"", "\\\"") + "\""
-}
-
-func itoa(n int) string {
-	if n < 0 {
-		return "-" + itoa(-n)
-	}
-	if n < 10 {
-		return string(rune('0' + n))
-	}
-	return itoa(n/10) + string(rune('0'+n%10))
 }

@@ -105,7 +105,8 @@ func buildPort(in Input, l PortLookup, shared []finding.Finding) PortReport {
 	if p.Drift == nil {
 		p.Drift = []drift.Change{}
 	}
-	p.Findings = append(portFindings(in, l, out, p), shared...)
+	// Always a list, never null: scripts take len(findings).
+	p.Findings = append(append([]finding.Finding{}, portFindings(in, l, out, p)...), shared...)
 	finding.Sort(p.Findings)
 	return p
 }

@@ -34,7 +34,7 @@ type ServiceID struct {
 // Client is the fake proxy's identity: the context token it sent.
 type Client struct {
 	Namespace string `json:"namespace"`
-	Pod       string `json:"pod,omitempty"`
+	Pod       string `json:"pod"` // "" without --from
 	Token     string `json:"token"`
 }
 

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -109,4 +110,27 @@ func TestBuildDriftAndSilence(t *testing.T) {
 
 func proto(m *pb.DestinationProfile) *pb.DestinationProfile {
 	return gproto.Clone(m).(*pb.DestinationProfile)
+}
+
+func TestFindingsAndPodAreAlwaysPresentInJSON(t *testing.T) {
+	svc := expect.Service{Name: "web", Namespace: "ns", Ports: []expect.ServicePort{{Port: 80}}}
+	sp := &profile.ServiceProfile{}
+	sp.Name, sp.Namespace = "web.ns.svc.cluster.local", "ns"
+	sp.Spec.Routes = []*profile.RouteSpec{{Name: "r", Condition: &profile.RequestMatch{PathRegex: "/r"}}}
+	served, _, err := translate.Profile(sp, translate.Target{Service: profile.ServiceRef{Name: "web", Namespace: "ns"}, Port: 80, FQDN: sp.Name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := Build(Input{Service: svc, Client: Client{Namespace: "ns"},
+		Candidates: []expect.Candidate{{Namespace: "ns", Name: sp.Name, Profile: sp}},
+		Lookups:    []PortLookup{{Port: 80, Served: served}}})
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"findings":[]`, `"drift":[]`, `"pod":""`, `"overrides":[]`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("JSON lacks %s: %s", want, b)
+		}
+	}
 }

@@ -20,6 +20,13 @@ func RunE(args *[]string, validate func() error, run func(context.Context) error
 		}
 		ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
 		defer stop()
+		// The first Ctrl-C asks the command to finish; restoring the default
+		// handler then lets a second one end the process, even while it is
+		// blocked (e.g. reading stdin).
+		go func() {
+			<-ctx.Done()
+			stop()
+		}()
 		return run(ctx)
 	}
 }

@@ -2,7 +2,9 @@ package destination
 
 import (
 	"context"
+	"net"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -41,6 +43,13 @@ func (f *Flags) Validate() error {
 	}
 	if f.ClusterDomain == "" {
 		return cli.Usagef("--cluster-domain must not be empty")
+	}
+	if f.Addr != "" {
+		host, port, err := net.SplitHostPort(f.Addr)
+		n, perr := strconv.Atoi(port)
+		if err != nil || host == "" || perr != nil || n < 1 || n > 65535 {
+			return cli.Usagef("--destination-addr %q is not HOST:PORT with a port in 1..65535", f.Addr)
+		}
 	}
 	return nil
 }

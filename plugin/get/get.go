@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
@@ -92,6 +93,11 @@ func (o *Options) Validate() error {
 	}
 	if err := o.Dest.Validate(); err != nil {
 		return err
+	}
+	if o.FromNamespace != "" {
+		if errs := validation.IsDNS1123Label(o.FromNamespace); len(errs) > 0 {
+			return cli.Usagef("--from-namespace %q is not a namespace name: %s", o.FromNamespace, errs[0])
+		}
 	}
 	if o.Concurrency < 1 {
 		return cli.Usagef("--concurrency must be at least 1")

@@ -189,6 +189,8 @@ func TestErrors(t *testing.T) {
 		{"unreachable", []string{"get", "--destination-addr", "127.0.0.1:1", "--timeout", "1s", "svc/webapp", "-n", "books"}, 1, "destination unreachable at 127.0.0.1:1"},
 		{"no linkerd", []string{"get", "svc/webapp", "-n", "books"}, 1, "no linkerd-destination pod in namespace linkerd: is Linkerd installed?"},
 		{"bad flag", []string{"get", "--nope"}, 2, "unknown flag: --nope"},
+		{"bad destination address", []string{"get", "--destination-addr", "127.0.0.1:99999", "svc/webapp"}, 2, "is not HOST:PORT"},
+		{"bad client namespace", []string{"get", "--destination-addr", dest.Addr(), "--from-namespace", "bad ns", "svc/webapp"}, 2, `--from-namespace "bad ns" is not a namespace name`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -77,8 +77,9 @@ func PortForward(ctx context.Context, cfg *rest.Config, pod *corev1.Pod, port in
 	dialer := spdy.NewDialer(upgrader, &http.Client{Transport: transport}, http.MethodPost, u)
 
 	stop, ready := make(chan struct{}), make(chan struct{})
-	var errOut strings.Builder
-	fw, err := portforward.NewOnAddresses(dialer, []string{"127.0.0.1"}, []string{fmt.Sprintf("0:%d", port)}, stop, ready, io.Discard, &errOut)
+	// Errors after "ready" surface to the gRPC client as a broken
+	// connection, which it reports; the forwarder's own log adds nothing.
+	fw, err := portforward.NewOnAddresses(dialer, []string{"127.0.0.1"}, []string{fmt.Sprintf("0:%d", port)}, stop, ready, io.Discard, io.Discard)
 	if err != nil {
 		return "", nil, fmt.Errorf("cannot port-forward to %s/%s: %v", pod.Namespace, pod.Name, err)
 	}

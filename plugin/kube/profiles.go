@@ -39,11 +39,6 @@ func CheckServiceProfileCRD(dc discovery.DiscoveryInterface) error {
 	return ErrNoServiceProfileCRD
 }
 
-// Profile is a ServiceProfile as listed, decoded with the controller's rules.
-type Profile struct {
-	expect.Candidate
-}
-
 // ListProfiles lists ServiceProfiles named name (all names when name is
 // "") in every namespace when allowed, else in each of fallbackNS. It
 // returns which namespaces could not be read.
