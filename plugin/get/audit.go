@@ -39,10 +39,17 @@ func (o *Options) runAudit(ctx context.Context, e *env) error {
 	}
 	// Overrides may live anywhere, so profiles are listed cluster-wide when
 	// allowed (falling back to the audited namespace).
-	all, _, err := kube.ListProfiles(ctx, e.dyn, "", []string{e.ns})
+	// With -A there is no fallback: a refused cluster-wide list must fail,
+	// not look like a cluster without profiles.
+	fallback := []string{e.ns}
+	if o.AllNamespaces {
+		fallback = nil
+	}
+	all, partial, err := kube.ListProfiles(ctx, e.dyn, "", fallback)
 	if err != nil {
 		return err
 	}
+	e.warn(partial.Warning("client-side overrides in other namespaces are not shown"))
 	// The same findings as a single get, from data already read: near-miss
 	// names among the profiles of each service's namespace, and HTTPRoutes
 	// (one more list).

@@ -35,6 +35,8 @@ type env struct {
 	ns   string
 	dest *destination.Client
 	sem  chan struct{}
+	// warned dedups warnings across the Services of one run.
+	warned map[string]bool
 }
 
 func newEnv(ctx context.Context, o *Options) (*env, error) {
@@ -43,6 +45,18 @@ func newEnv(ctx context.Context, o *Options) (*env, error) {
 		return nil, err
 	}
 	return &env{o: o, cfg: c.Config, cs: c.Kube, dyn: c.Dynamic, dc: c.Discovery, ns: c.Namespace, sem: make(chan struct{}, o.Concurrency)}, nil
+}
+
+// warn prints a warning line on stderr once per run.
+func (e *env) warn(msg string) {
+	if msg == "" || e.warned[msg] {
+		return
+	}
+	if e.warned == nil {
+		e.warned = map[string]bool{}
+	}
+	e.warned[msg] = true
+	fmt.Fprintln(e.o.Streams.ErrOut, msg)
 }
 
 func (e *env) close() {
@@ -157,10 +171,11 @@ func (e *env) input(ctx context.Context, svc *corev1.Service, all []expect.Candi
 			}
 		}
 	} else {
-		cands, _, err := kube.ListProfiles(ctx, e.dyn, fqdn, namespaces)
+		cands, partial, err := kube.ListProfiles(ctx, e.dyn, fqdn, namespaces)
 		if err != nil {
 			return in, tok, err
 		}
+		e.warn(partial.Warning("client-side overrides in other namespaces are not shown"))
 		in.Candidates = cands
 		in.NearbyProfiles, in.KnownServices = e.nearby(ctx, namespaces)
 		in.HTTPRoutes = kube.HTTPRoutes(ctx, e.dc, e.dyn, namespaces)[report.NamespacedName{Namespace: svc.Namespace, Name: svc.Name}]

@@ -71,3 +71,65 @@ func TestForbiddenIsOneLine(t *testing.T) {
 		t.Errorf("stderr = %q", errOut)
 	}
 }
+
+// TestPartialRBACIsNeverAnAllClear: a user who may read ServiceProfiles
+// only in books must not be told there are none elsewhere.
+func TestPartialRBACIsNeverAnAllClear(t *testing.T) {
+	setup(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	rbac := `
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: services-reader}
+rules: [{apiGroups: [""], resources: [services], verbs: [get, list]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: services-reader-carol}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: services-reader}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: carol}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: sp-reader, namespace: books}
+rules: [{apiGroups: [linkerd.io], resources: [serviceprofiles], verbs: [get, list]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: sp-reader-carol, namespace: books}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: sp-reader}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: carol}]
+`
+	if err := env.Apply(ctx, rbac); err != nil {
+		t.Fatal(err)
+	}
+	carol, err := env.KubeconfigFor("carol")
+	if err != nil {
+		t.Fatal(err)
+	}
+	as := func(args ...string) (string, string, int) {
+		return run(t, append([]string{"--kubeconfig", carol, "get", "--destination-addr", dest.Addr(), "--timeout", "1500ms"}, args...)...)
+	}
+	var out, errOut string
+	var code int
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		out, errOut, code = as("svc/webapp", "-n", "books", "--port", "7000", "-o", "json")
+		if code == 0 || time.Now().After(deadline) {
+			break
+		}
+	}
+	if code != 0 {
+		t.Fatalf("get as carol: exit %d %s", code, errOut)
+	}
+	if !strings.Contains(errOut, "warning: cannot list serviceprofiles.linkerd.io in all namespaces") || strings.Count(errOut, "\n") != 1 {
+		t.Errorf("no single warning about the unseen namespaces: %q", errOut)
+	}
+	if strings.Contains(out, `"foobar"`) {
+		t.Errorf("carol cannot see foobar's override, yet it is reported")
+	}
+	out, errOut, code = as("-A")
+	if code != 1 || out != "" || !strings.Contains(errOut, "forbidden: cannot list serviceprofiles.linkerd.io in all namespaces") {
+		t.Errorf("get -A with partial RBAC: exit %d stdout %q stderr %q", code, out, errOut)
+	}
+}

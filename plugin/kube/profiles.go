@@ -3,6 +3,7 @@ package kube
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -39,10 +40,31 @@ func CheckServiceProfileCRD(dc discovery.DiscoveryInterface) error {
 	return ErrNoServiceProfileCRD
 }
 
+// Partial says what a profile listing could not read.
+type Partial struct {
+	// ClusterWide is the refusal of the all-namespaces list.
+	ClusterWide error
+	// Unreadable are fallback namespaces that were refused too.
+	Unreadable []string
+}
+
+// Warning is one line for stderr about what was not seen, or "".
+func (p *Partial) Warning(what string) string {
+	if p == nil {
+		return ""
+	}
+	msg := fmt.Sprintf("warning: cannot list serviceprofiles.linkerd.io in all namespaces (RBAC), so %s", what)
+	if len(p.Unreadable) > 0 {
+		msg += fmt.Sprintf("; not readable either: namespace %s", strings.Join(p.Unreadable, ", "))
+	}
+	return msg
+}
+
 // ListProfiles lists ServiceProfiles named name (all names when name is
-// "") in every namespace when allowed, else in each of fallbackNS. It
-// returns which namespaces could not be read.
-func ListProfiles(ctx context.Context, dyn dynamic.Interface, name string, fallbackNS []string) (cands []expect.Candidate, unreadable []string, err error) {
+// "") in every namespace when allowed. When the cluster-wide list is
+// refused it reads each of fallbackNS instead and reports that in Partial,
+// so callers can tell "none exist" from "could not look".
+func ListProfiles(ctx context.Context, dyn dynamic.Interface, name string, fallbackNS []string) ([]expect.Candidate, *Partial, error) {
 	opts := metav1.ListOptions{Limit: 500}
 	if name != "" {
 		opts.FieldSelector = "metadata.name=" + name
@@ -57,7 +79,8 @@ func ListProfiles(ctx context.Context, dyn dynamic.Interface, name string, fallb
 		}
 		return nil, nil, Explain(err, "list serviceprofiles.linkerd.io in all namespaces")
 	}
-	// Cluster-wide list refused: read the namespaces that matter one by one.
+	partial := &Partial{ClusterWide: Explain(err, "list serviceprofiles.linkerd.io in all namespaces")}
+	var cands []expect.Candidate
 	seen := map[string]bool{}
 	var firstErr error
 	for _, ns := range fallbackNS {
@@ -70,15 +93,18 @@ func ListProfiles(ctx context.Context, dyn dynamic.Interface, name string, fallb
 			if firstErr == nil {
 				firstErr = Explain(err, "list serviceprofiles.linkerd.io in namespace "+ns)
 			}
-			unreadable = append(unreadable, ns)
+			partial.Unreadable = append(partial.Unreadable, ns)
 			continue
 		}
 		cands = append(cands, decodeAll(items)...)
 	}
-	if len(unreadable) == len(seen) && firstErr != nil {
-		return nil, unreadable, firstErr
+	if len(partial.Unreadable) == len(seen) {
+		if firstErr == nil {
+			firstErr = partial.ClusterWide
+		}
+		return nil, partial, firstErr
 	}
-	return cands, unreadable, nil
+	return cands, partial, nil
 }
 
 // ListAll lists every page of ri.
