@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"k8s.io/client-go/rest"
@@ -129,6 +131,31 @@ type Stream struct {
 	idle   time.Duration
 	timer  *time.Timer
 	err    error // sticky terminal error
+	// sent: the request reached the API server. A quiet tap gets no
+	// response headers until its first event, so this is what tells a quiet
+	// tap from an API server that never answered.
+	sent atomic.Bool
+}
+
+// ErrNotSent is returned when the caller's deadline passes before the tap
+// request could even be sent: the API server is unreachable or hung.
+var ErrNotSent = errors.New("the API server did not take the tap request before the deadline: check --context/--kubeconfig and that the cluster is reachable")
+
+// watchEndErr is Watch's error when the context ended first.
+func (s *Stream) watchEndErr() error {
+	if err := s.endErr(); err != io.EOF {
+		return err
+	}
+	return s.ctx.Err()
+}
+
+// endErr is how a stream ends when its context is done: cleanly, unless a
+// deadline passed before the request was ever sent.
+func (s *Stream) endErr() error {
+	if errors.Is(s.ctx.Err(), context.DeadlineExceeded) && !s.sent.Load() {
+		return ErrNotSent
+	}
+	return io.EOF
 }
 
 // SetIdleTimeout makes Next return ErrIdle when no event arrives within d
@@ -144,18 +171,24 @@ func (c *Client) Watch(ctx context.Context, req Request) (*Stream, error) {
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
-	sctx, cancel := context.WithCancel(ctx)
+	s := &Stream{
+		ctx:   ctx,
+		items: make(chan item, 32),
+		ready: make(chan error, 1),
+		done:  make(chan struct{}),
+	}
+	sctx, cancel := context.WithCancel(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		WroteRequest: func(info httptrace.WroteRequestInfo) {
+			if info.Err == nil {
+				s.sent.Store(true)
+			}
+		},
+	}))
+	s.cancel = cancel
 	hreq, err := http.NewRequestWithContext(sctx, http.MethodPost, c.urlFor(req.URLPath()), bytes.NewReader(req.Marshal()))
 	if err != nil {
 		cancel()
 		return nil, err
-	}
-	s := &Stream{
-		ctx:    ctx,
-		cancel: cancel,
-		items:  make(chan item, 32),
-		ready:  make(chan error, 1),
-		done:   make(chan struct{}),
 	}
 	go s.run(c, hreq, &req)
 
@@ -170,14 +203,18 @@ func (c *Client) Watch(ctx context.Context, req Request) (*Stream, error) {
 		if err != nil {
 			s.Close()
 			if ctx.Err() != nil {
-				return nil, ctx.Err()
+				return nil, s.watchEndErr()
 			}
 			return nil, err
 		}
 	case <-t.C:
 	case <-ctx.Done():
+		if s.sent.Load() {
+			// A quiet tap whose run ended: Next reports the clean end.
+			return s, nil
+		}
 		s.Close()
-		return nil, ctx.Err()
+		return nil, s.watchEndErr()
 	}
 	return s, nil
 }
@@ -276,7 +313,7 @@ func (s *Stream) Next() (*Event, error) {
 		switch {
 		case !ok || s.ctx.Err() != nil || s.closed():
 			// Errors caused by cancellation or Close are a clean end.
-			s.err = io.EOF
+			s.err = s.endErr()
 		case it.err != nil:
 			s.err = it.err
 		default:
@@ -287,9 +324,9 @@ func (s *Stream) Next() (*Event, error) {
 	case <-idle:
 		return nil, ErrIdle
 	case <-s.ctx.Done():
-		s.err = io.EOF
+		s.err = s.endErr()
 		s.Close()
-		return nil, io.EOF
+		return nil, s.err
 	}
 }
 

@@ -7,6 +7,7 @@ package tap
 import (
 	"bufio"
 	"context"
+	"errors"
 	"io"
 	"time"
 
@@ -98,10 +99,10 @@ func (o *Options) Run(ctx context.Context) error {
 	}
 	s, err := o.Open(ctx, o.args, o.Streams.ErrOut, o.Streams.In)
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil // stopped (Ctrl-C or --duration) before the tap started
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return nil // stopped (Ctrl-C or --duration) while a quiet tap started
 		}
-		return err
+		return err // including an API server that never took the request
 	}
 	defer s.Close()
 

@@ -172,3 +172,10 @@ func TestReaderErrors(t *testing.T) {
 		t.Errorf("got %+v", evs)
 	}
 }
+
+func TestObjectsWithoutAnEventAreRejected(t *testing.T) {
+	r := NewReader(strings.NewReader(`{"a": 1}`))
+	if _, err := r.Next(); err == nil || !strings.Contains(err.Error(), "line 1: not a tap event") {
+		t.Fatalf("err = %v", err)
+	}
+}

@@ -66,6 +66,9 @@ func (r *Reader) Next() (*tapclient.Event, error) {
 	if err != nil {
 		return nil, fmt.Errorf("line %d: %v", line, err)
 	}
+	if ev.Kind == tapclient.KindUnknown {
+		return nil, fmt.Errorf("line %d: not a tap event (no requestInitEvent, responseInitEvent or responseEndEvent): is this a capture from `tap -o json`?", line)
+	}
 	return ev, nil
 }
 

@@ -6,6 +6,7 @@ package unmatched
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -145,10 +146,10 @@ func (o *Options) Run(ctx context.Context) error {
 	start := time.Now()
 	s, err := o.Open(ctx, o.args, o.Streams.ErrOut, o.Streams.In)
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return nil // stopped (Ctrl-C or --duration) while a quiet tap started
 		}
-		return err
+		return err // including an API server that never took the request
 	}
 	defer s.Close()
 
@@ -159,6 +160,9 @@ func (o *Options) Run(ctx context.Context) error {
 	stopProgress()
 	c.flush()
 
+	if runErr != nil && c.c.requests.Load() == 0 {
+		return runErr // nothing was read: a summary would only contradict the error
+	}
 	o.summary(c, time.Since(start), s.Live)
 	if err := o.print(s, c); err != nil {
 		return err
