@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/netip"
 	"reflect"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/kubectl-profiles/kubectl-profiles/tapclient"
 	"github.com/kubectl-profiles/kubectl-profiles/tapclient/taptest"
+	"k8s.io/client-go/rest"
 )
 
 var web = tapclient.Target{Namespace: "emojivoto", Type: "deployment", Name: "web"}
@@ -351,5 +353,35 @@ func TestConfigTimeoutDoesNotCutStream(t *testing.T) {
 	}
 	if got := collect(t, s); len(got) != 3 {
 		t.Fatalf("got %d events over 450ms with a 200ms config timeout", len(got))
+	}
+}
+
+// TestWatchAgainstAHungServer: an API server that accepts the connection
+// but never completes TLS must not look like a quiet tap.
+func TestWatchAgainstAHungServer(t *testing.T) {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lis.Close()
+	go func() {
+		for {
+			c, err := lis.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	c, err := tapclient.New(&rest.Config{Host: "https://" + lis.Addr().String(), TLSClientConfig: rest.TLSClientConfig{Insecure: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	req := tapclient.Request{Target: tapclient.Target{Namespace: "ns", Type: "deployment", Name: "web"}}
+	_, err = c.Watch(ctx, req)
+	if !errors.Is(err, tapclient.ErrNotSent) {
+		t.Fatalf("err = %v, want ErrNotSent", err)
 	}
 }
