@@ -74,16 +74,52 @@ func conjunction(m *pb.RequestMatch) (atoms []atom, ok bool) {
 	return nil, false
 }
 
+// regexes caches, per regex text, what covering needs: the proxy-faithful
+// compiled regex and the literal path. Each regex is analysed once, so
+// comparing every pair of routes stays cheap on large profiles.
+type regexes struct {
+	compiled map[string]*regexp.Regexp // nil when not comparable
+	literals map[string]*string        // nil when not a literal path
+}
+
+func newRegexes() *regexes {
+	return &regexes{compiled: map[string]*regexp.Regexp{}, literals: map[string]*string{}}
+}
+
+func (c *regexes) regex(re string) *regexp.Regexp {
+	if r, seen := c.compiled[re]; seen {
+		return r
+	}
+	r, ok := proxyRegex(re)
+	if !ok {
+		r = nil
+	}
+	c.compiled[re] = r
+	return r
+}
+
+func (c *regexes) literal(re string) *string {
+	if l, seen := c.literals[re]; seen {
+		return l
+	}
+	var out *string
+	if l, ok := literalPath(re); ok {
+		out = &l
+	}
+	c.literals[re] = out
+	return out
+}
+
 // covers tells whether every request matching the conjunction later also
 // matches earlier. It only says yes when certain.
-func covers(earlier, later []atom) bool {
+func (c *regexes) covers(earlier, later []atom) bool {
 	for _, a := range earlier {
 		ok := false
 		for _, b := range later {
 			if a.method != "" && b.method == a.method {
 				ok = true
 			}
-			if a.method == "" && b.method == "" && regexCovers(a.regex, b.regex) {
+			if a.method == "" && b.method == "" && c.regexCovers(a.regex, b.regex) {
 				ok = true
 			}
 		}
@@ -97,16 +133,16 @@ func covers(earlier, later []atom) bool {
 // regexCovers: the same regex, or a regex that fully matches the later
 // route's regex when that is one literal path. The match is done with Go
 // only when Go and the proxy's Rust engine read the regex the same way.
-func regexCovers(earlier, later string) bool {
+func (c *regexes) regexCovers(earlier, later string) bool {
 	if earlier == later {
 		return true
 	}
-	lit, ok := literalPath(later)
-	if !ok {
+	lit := c.literal(later)
+	if lit == nil {
 		return false
 	}
-	re, ok := proxyRegex(earlier)
-	return ok && re.MatchString(lit)
+	re := c.regex(earlier)
+	return re != nil && re.MatchString(*lit)
 }
 
 // anchor adds ^ and $ as text, as the proxy does.
@@ -166,21 +202,33 @@ func (c *checker) unreachable(dp *pb.DestinationProfile, p *proxy.Profile, drops
 		}
 	}
 	routes := dp.GetRoutes()
+	// Each route's condition is analysed once, not once per pair.
+	type cond struct {
+		key    string // deterministic encoding, for identical conditions
+		atoms  []atom
+		simple bool
+	}
+	conds := make([]cond, len(routes))
+	for i, r := range routes {
+		b, _ := proto.MarshalOptions{Deterministic: true}.Marshal(r.GetCondition())
+		atoms, simple := conjunction(r.GetCondition())
+		conds[i] = cond{key: string(b), atoms: atoms, simple: simple}
+	}
+	cache := newRegexes()
 	for j := range routes {
 		if !clean[j] {
 			continue
 		}
-		later, simple := conjunction(routes[j].GetCondition())
 		for i := 0; i < j; i++ {
 			if !clean[i] {
 				continue
 			}
 			why := ""
-			if proto.Equal(routes[i].GetCondition(), routes[j].GetCondition()) {
+			if conds[i].key == conds[j].key {
 				why = "has the same condition and comes first"
-			} else if earlier, ok := conjunction(routes[i].GetCondition()); ok && simple && covers(earlier, later) {
+			} else if conds[i].simple && conds[j].simple && cache.covers(conds[i].atoms, conds[j].atoms) {
 				why = "comes first and matches every request this route matches"
-				if len(earlier) == 0 {
+				if len(conds[i].atoms) == 0 {
 					why = "comes first and matches every request"
 				}
 			}
