@@ -1,8 +1,10 @@
 package get_test
 
 import (
+	"context"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestServiceNamespaceProfile(t *testing.T) {
@@ -245,4 +247,67 @@ func TestProxyDrops(t *testing.T) {
 	}
 	out, _, _ := get(t, "svc/risky", "-n", "books")
 	golden(t, "risky", out)
+}
+
+// TestDriftFromAStaleDestination: the destination still serves what it saw
+// before the ServiceProfile changed (a lagging cache). get must show every
+// changed field as drift and say why it matters.
+func TestDriftFromAStaleDestination(t *testing.T) {
+	setup(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	sp := func(timeout, ratio string) string {
+		return `
+apiVersion: v1
+kind: Service
+metadata: {name: drifty, namespace: books}
+spec:
+  ports: [{name: http, port: 80}]
+---
+apiVersion: linkerd.io/v1alpha2
+kind: ServiceProfile
+metadata: {name: drifty.books.svc.cluster.local, namespace: books}
+spec:
+  routes:
+  - name: GET /a
+    condition: {method: GET, pathRegex: /a}
+    timeout: ` + timeout + `
+  retryBudget: {retryRatio: ` + ratio + `, minRetriesPerSecond: 10, ttl: 10s}
+`
+	}
+	if err := env.Apply(ctx, sp("1s", "0.2")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return len(getJSON(t, "svc/drifty", "-n", "books").Ports[0].Drift) == 0 })
+	dest.Freeze()
+	defer dest.Thaw()
+	if err := env.Apply(ctx, sp("3s", "0.5")); err != nil {
+		t.Fatal(err)
+	}
+	p := getJSON(t, "svc/drifty", "-n", "books").Ports[0]
+	got := map[string][2]string{}
+	for _, d := range p.Drift {
+		got[d.Field] = [2]string{d.Expected, d.Served}
+	}
+	if got["routes[0].timeout"] != [2]string{`"3s"`, `"1s"`} || got["retryBudget.retryRatio"] != [2]string{"0.5", "0.2"} || len(got) != 2 {
+		t.Errorf("drift = %+v", p.Drift)
+	}
+	if !has(codes(p.Findings), "served-differs") {
+		t.Errorf("no served-differs finding: %v", codes(p.Findings))
+	}
+	out, _, _ := get(t, "svc/drifty", "-n", "books")
+	golden(t, "drift", out)
+	dest.Thaw()
+	waitFor(t, func() bool { return len(getJSON(t, "svc/drifty", "-n", "books").Ports[0].Drift) == 0 })
+}
+
+// waitFor polls cond for up to 10 s: informers and caches are eventually
+// consistent, and a fixed sleep would be either slow or flaky.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 10s")
+		}
+	}
 }

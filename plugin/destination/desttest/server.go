@@ -65,6 +65,7 @@ type Server struct {
 	stop     chan struct{}
 
 	mu     sync.Mutex
+	frozen *snapshot // see Freeze
 	subs   map[*subscription]struct{}
 	opaque map[string]*opaqueEntry // key ns/name; see forgetOpaque
 }
@@ -222,7 +223,7 @@ func (s *Server) current(sub *subscription) (*pb.DestinationProfile, string, err
 		if ns == "" {
 			continue
 		}
-		obj, exists, _ := s.profiles.GetByKey(ns + "/" + fqdn)
+		obj, exists, _ := s.profileStore().GetByKey(ns + "/" + fqdn)
 		if !exists {
 			continue
 		}
@@ -252,7 +253,7 @@ func (s *Server) current(sub *subscription) (*pb.DestinationProfile, string, err
 }
 
 func (s *Server) service(ns, name string) (*corev1.Service, bool) {
-	obj, exists, _ := s.services.GetByKey(ns + "/" + name)
+	obj, exists, _ := s.serviceStore().GetByKey(ns + "/" + name)
 	if !exists {
 		return nil, false
 	}
@@ -261,7 +262,7 @@ func (s *Server) service(ns, name string) (*corev1.Service, bool) {
 
 func (s *Server) serviceByIP(ip net.IP) (*corev1.Service, error) {
 	var found []*corev1.Service
-	for _, o := range s.services.List() {
+	for _, o := range s.serviceStore().List() {
 		svc := o.(*corev1.Service)
 		ips := svc.Spec.ClusterIPs
 		if len(ips) == 0 && svc.Spec.ClusterIP != "" {
@@ -322,3 +323,49 @@ func hostAndPort(path string) (string, uint32, error) {
 type nopWriter struct{}
 
 func (nopWriter) Write(p []byte) (int, error) { return len(p), nil }
+
+// snapshot is a frozen copy of the server's caches.
+type snapshot struct{ services, profiles cache.Indexer }
+
+// Freeze makes the server answer from a copy of its caches as they are now,
+// ignoring later changes until Thaw: a destination whose informers lag or
+// are stuck, which is how what it serves drifts from the cluster's objects.
+func (s *Server) Freeze() {
+	copyOf := func(src cache.Indexer) cache.Indexer {
+		dst := cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{})
+		for _, o := range src.List() {
+			_ = dst.Add(o) // informer objects are never mutated, only replaced
+		}
+		return dst
+	}
+	snap := &snapshot{services: copyOf(s.services), profiles: copyOf(s.profiles)}
+	s.mu.Lock()
+	s.frozen = snap
+	s.mu.Unlock()
+}
+
+// Thaw makes the server follow the cluster again.
+func (s *Server) Thaw() {
+	s.mu.Lock()
+	s.frozen = nil
+	s.mu.Unlock()
+	s.broadcast()
+}
+
+func (s *Server) serviceStore() cache.Store {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.frozen != nil {
+		return s.frozen.services
+	}
+	return s.services
+}
+
+func (s *Server) profileStore() cache.Store {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.frozen != nil {
+		return s.frozen.profiles
+	}
+	return s.profiles
+}

@@ -159,7 +159,11 @@ func TestSelectionAndFallbackOnDelete(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer env.Delete(ctx, serverSP, clientSP)
-	time.Sleep(300 * time.Millisecond) // let the informers see them
+	// The informers see the objects eventually; poll instead of sleeping.
+	waitFor(t, func() bool {
+		m, err := first(t, c, "web.conf.svc.cluster.local:80", `{"ns":"client"}`, 3*time.Second)
+		return err == nil && route(m) == "client"
+	})
 
 	for _, tok := range []string{`{"ns":"client"}`, "ns:client"} { // §1.2: JSON and legacy tokens
 		m, err := first(t, c, "web.conf.svc.cluster.local:80", tok, 3*time.Second)
@@ -214,9 +218,22 @@ func TestSilentOnUntranslatableProfile(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer env.Delete(ctx, bad)
-	time.Sleep(300 * time.Millisecond)
-	m, err := first(t, c, "web.conf.svc.cluster.local:80", "", 1500*time.Millisecond)
-	if m != nil || err != nil {
-		t.Fatalf("§2: a profile that fails translation sends nothing; got %v %v", m, err)
+	// Before the informer sees the object the default profile is sent; once
+	// it does, nothing is.
+	waitFor(t, func() bool {
+		m, err := first(t, c, "web.conf.svc.cluster.local:80", "", 1500*time.Millisecond)
+		if err != nil {
+			t.Fatalf("§2: a profile that fails translation is not an error: %v", err)
+		}
+		return m == nil
+	})
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(15 * time.Second); !cond(); time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 15s")
+		}
 	}
 }
