@@ -86,7 +86,10 @@ func (o *Options) Validate() error {
 		return cli.Usagef("--duration must not be negative")
 	}
 	// linkerd extracts headers only for -o json, which prints them.
-	o.ExtractHeaders = o.Output == cli.OutputJSON
+	// Always: the inbound proxy picks the profile named by the
+	// l5d-dst-canonical header, so rt_route needs it (headers are printed
+	// only with -o json).
+	o.ExtractHeaders = true
 	return o.Options.Validate(o.args)
 }
 

@@ -46,6 +46,8 @@ func realisticStream(n int) []byte {
 			ev.Source = tapclient.Endpoint{IP: netip.MustParseAddr("10.42.0.20"), Port: uint32(40000 + i%20000), Labels: client}
 			ev.Destination = tapclient.Endpoint{IP: netip.MustParseAddr("10.42.0.12"), Port: 7000, Labels: inDst}
 			ev.Authority = "webapp:7000"
+			// Added by the meshed client's proxy; the server's proxy uses it.
+			ev.Headers = []tapclient.Header{{Name: "l5d-dst-canonical", Value: "webapp.books.svc.cluster.local:7000"}}
 		default:
 			svc := []string{"books", "authors"}[i%2]
 			ev.Direction = tapclient.DirectionOutbound
@@ -56,6 +58,7 @@ func realisticStream(n int) []byte {
 		req, rsp, end := ev, ev, ev
 		req.Kind = tapclient.KindRequest
 		rsp.Kind, rsp.Method, rsp.Path, rsp.Authority, rsp.HTTPStatus, rsp.Latency = tapclient.KindResponse, "", "", "", 200, 2*time.Millisecond
+		rsp.Headers, end.Headers = nil, nil
 		end.Kind, end.Method, end.Path, end.Authority, end.Duration, end.ResponseBytes = tapclient.KindEnd, "", "", "", 40*time.Microsecond, 1540
 		for _, e := range []*tapclient.Event{&req, &rsp, &end} {
 			if err := tapclient.WriteFrame(&buf, tapclient.EncodeEvent(e)); err != nil {

@@ -53,15 +53,16 @@ const canonicalHeader = "l5d-dst-canonical"
 // pod's (`namespace` source label, hydrated by viz; else DefaultNamespace).
 //
 // Inbound (the tapped pod is the server): the proxy discovers the profile
-// of the request's logical name, the l5d-dst-canonical header when headers
-// were extracted, else the authority. Short names (svc, svc.ns, svc.ns.svc)
-// are completed with the tapped pod's namespace: a request for "books" that
-// reached this pod was for the books Service of its namespace. The client
-// namespace is the tapped pod's own (`namespace` destination label, else
-// DefaultNamespace).
+// of the request's logical name, the l5d-dst-canonical header a meshed
+// client's proxy adds (so the commands always extract headers), else the
+// authority, and only for names under the discovery suffix svc.<domain>:
+// a short authority such as "books:7000" from an unmeshed client gets no
+// profile. The client namespace is the tapped pod's own (`namespace`
+// destination label, else DefaultNamespace).
 //
-// Authorities that are IP addresses, pod DNS names or names outside the
-// cluster domain give no lookup.
+// Authorities that are IP addresses, pod DNS names, two-label names (which
+// may as well be external, e.g. example.com) or names outside the cluster
+// domain give no lookup.
 type Resolver struct {
 	ClusterDomain string
 	// DefaultNamespace is the namespace of the tap target, used when
@@ -89,7 +90,7 @@ func (r *Resolver) Lookup(ev *tapclient.Event) (Key, bool) {
 		if !ok {
 			return Key{}, false
 		}
-		svc, ns, ok := r.serviceName(host, client)
+		svc, ns, ok := r.serviceName(host, client, false)
 		return Key{Service: svc, Namespace: ns, Port: port, ClientNamespace: client}, ok
 	case tapclient.DirectionInbound:
 		own := ev.Destination.Labels["namespace"]
@@ -107,7 +108,7 @@ func (r *Resolver) Lookup(ev *tapclient.Event) (Key, bool) {
 		if !ok {
 			return Key{}, false
 		}
-		svc, ns, ok := r.serviceName(host, own)
+		svc, ns, ok := r.serviceName(host, own, true)
 		return Key{Service: svc, Namespace: ns, Port: port, ClientNamespace: own, Inbound: true}, ok
 	}
 	return Key{}, false
@@ -146,10 +147,11 @@ func splitAuthority(a string) (host string, port uint32, ok bool) {
 	return host, port, host != ""
 }
 
-// serviceName reads a Service name from a host: svc.ns.svc.<domain>,
-// svc.ns.svc, svc.ns or svc (namespace relative). IP addresses and other
-// names give ok=false.
-func (r *Resolver) serviceName(host, relative string) (svc, ns string, ok bool) {
+// serviceName reads a Service name from a host. fqdnOnly accepts just
+// svc.ns.svc.<domain> (what the inbound proxy discovers); otherwise
+// svc.ns.svc and a single label (relative to the given namespace) are read
+// too. IP addresses and other names give ok=false.
+func (r *Resolver) serviceName(host, relative string, fqdnOnly bool) (svc, ns string, ok bool) {
 	host = strings.TrimSuffix(host, ".")
 	if host == "" || isIP(host) {
 		return "", "", false
@@ -158,17 +160,25 @@ func (r *Resolver) serviceName(host, relative string) (svc, ns string, ok bool) 
 	if domain == "" {
 		domain = profile.DefaultClusterDomain
 	}
+	qualified := false
 	if rest, found := strings.CutSuffix(host, ".svc."+domain); found {
-		host = rest
-	} else if rest, found := strings.CutSuffix(host, ".svc"); found {
-		host = rest
+		host, qualified = rest, true
+	} else if rest, found := strings.CutSuffix(host, ".svc"); found && !fqdnOnly {
+		host, qualified = rest, true
+	}
+	if fqdnOnly && !qualified {
+		return "", "", false
 	}
 	svc, ns, two := strings.Cut(host, ".")
 	switch {
-	case !two:
+	case !two && !qualified:
 		ns = relative
+	case !two:
+		return "", "", false // "svc.svc.<domain>" names no namespace
+	case !qualified:
+		return "", "", false // svc.ns or example.com: ambiguous
 	case strings.IndexByte(ns, '.') >= 0:
-		return "", "", false // pod DNS names and external hosts
+		return "", "", false // pod DNS names
 	}
 	return svc, ns, svc != "" && ns != ""
 }

@@ -33,11 +33,14 @@ func TestLookup(t *testing.T) {
 		want Key
 		ok   bool
 	}{
-		{"inbound short name, own namespace", inbound("webapp:7000", own), Key{"webapp", "books", 7000, "books", true}, true},
-		{"inbound svc.ns", inbound("webapp.other", own), Key{"webapp", "other", 80, "books", true}, true},
-		{"inbound svc.ns.svc", inbound("webapp.other.svc:8080", own), Key{"webapp", "other", 8080, "books", true}, true},
+		// The inbound proxy discovers only names under svc.<domain>, or the
+		// l5d-dst-canonical header a meshed client's proxy adds.
+		{"inbound short name from an unmeshed client: no profile", inbound("webapp:7000", own), Key{}, false},
+		{"inbound svc.ns: no profile", inbound("webapp.other", own), Key{}, false},
+		{"inbound svc.ns.svc: no profile", inbound("webapp.other.svc:8080", own), Key{}, false},
+		{"inbound FQDN", inbound("webapp.other.svc.cluster.local:8080", own), Key{"webapp", "other", 8080, "books", true}, true},
 		{"inbound FQDN trailing dot", inbound("webapp.other.svc.cluster.local.:8080", own), Key{"webapp", "other", 8080, "books", true}, true},
-		{"inbound no labels: target namespace", inbound("webapp:7000", nil), Key{"webapp", "target-ns", 7000, "target-ns", true}, true},
+		{"inbound FQDN, no labels: target namespace", inbound("webapp.books.svc.cluster.local:7000", nil), Key{"webapp", "books", 7000, "target-ns", true}, true},
 		{"inbound canonical header wins", inbound("webapp:7000", own, tapclient.Header{Name: "L5d-Dst-Canonical", Value: "web.prod.svc.cluster.local:80"}),
 			Key{"web", "prod", 80, "books", true}, true},
 		{"inbound IP authority", inbound("10.42.0.12:7000", own), Key{}, false},
@@ -53,7 +56,8 @@ func TestLookup(t *testing.T) {
 			Key{"books", "books", 7002, "web", false}, true},
 		{"outbound no labels: authority relative to client", outbound("books", map[string]string{"namespace": "web"}, nil),
 			Key{"books", "web", 80, "web", false}, true},
-		{"outbound no labels, no namespace", outbound("books.lib:9", nil, nil), Key{"books", "lib", 9, "target-ns", false}, true},
+		{"outbound no labels, svc.ns.svc", outbound("books.lib.svc:9", nil, nil), Key{"books", "lib", 9, "target-ns", false}, true},
+		{"outbound no labels, two labels may be external", outbound("example.com", nil, nil), Key{}, false},
 		{"outbound to a pod IP", outbound("10.42.0.9:8080", nil, map[string]string{"pod": "x"}), Key{}, false},
 		{"unknown direction", &tapclient.Event{Direction: tapclient.DirectionUnknown, Authority: "a:1"}, Key{}, false},
 	}
@@ -127,6 +131,10 @@ func request(dir tapclient.Direction, authority, method, path string) *tapclient
 		ev.Source.Labels = map[string]string{"namespace": "books"}
 	} else {
 		ev.Destination.Labels = map[string]string{"namespace": "books"}
+		// A meshed client's proxy names the Service it resolved.
+		if host, port, ok := strings.Cut(authority, ":"); ok && !isIP(host) {
+			ev.Headers = []tapclient.Header{{Name: canonicalHeader, Value: host + ".books.svc.cluster.local:" + port}}
+		}
 	}
 	return ev
 }
@@ -147,7 +155,7 @@ func TestClassify(t *testing.T) {
 		{request(in, "webapp:7000", "GET", "/books/12?x=1"), Matched, "GET /books/{id}"},
 		{request(in, "webapp:7000", "POST", "/books"), Matched, "POST /books"},
 		{request(in, "webapp:7000", "DELETE", "/books/12"), Unmatched, ""},
-		{request(out, "webapp.books:7000", "GET", "/authors/x"), Matched, "GET /authors/{id}"},
+		{request(out, "webapp.books.svc:7000", "GET", "/authors/x"), Matched, "GET /authors/{id}"},
 		{request(in, "empty:80", "GET", "/"), NoRoutes, ""},
 		{request(out, "empty:80", "GET", "/"), NoRoutes, ""},
 		{request(in, "missing:80", "GET", "/"), Unknown, ""},
