@@ -77,7 +77,7 @@ func Routes(groups []Group) []*profile.RouteSpec {
 	var list []entry
 	for _, g := range groups {
 		e := entry{g.Method, g.Template}
-		if g.IsOther() || seen[e] {
+		if g.IsOther() || seen[e] || catchAll(g.Template) {
 			continue
 		}
 		seen[e] = true
@@ -105,13 +105,35 @@ func Routes(groups []Group) []*profile.RouteSpec {
 	return routes
 }
 
+// catchAll tells a template that would match every path of its method
+// ("/{rest}": a first segment longer than MaxPathLen). As a route it would
+// take every request after it, so Routes leaves it out.
+func catchAll(template string) bool {
+	return template == RestPlaceholder || template == "/"+RestPlaceholder
+}
+
 // RouteName is the name Routes gives a group's route: "<METHOD> <template>",
-// or just the template when the method is empty.
+// or just the template when the method is empty. Invisible characters
+// (controls, bidi overrides) come from request paths, which are untrusted:
+// they are written as \x{HEX}, as in PathRegex, so a name never reorders or
+// hides text where it is printed.
 func RouteName(method, template string) string {
-	if method == "" {
-		return template
+	name := template
+	if method != "" {
+		name = method + " " + template
 	}
-	return method + " " + template
+	if strings.IndexFunc(name, func(r rune) bool { return r != ' ' && !unicode.IsPrint(r) }) < 0 {
+		return name
+	}
+	var b strings.Builder
+	for _, r := range name {
+		if r != ' ' && !unicode.IsPrint(r) {
+			fmt.Fprintf(&b, `\x{%X}`, r)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // Segment kinds in specificity order.

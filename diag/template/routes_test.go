@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -284,4 +285,30 @@ func FuzzRouteMatchesPath(f *testing.F) {
 			t.Fatalf("path %q: %q does not match %q", path, re, ex)
 		}
 	})
+}
+
+func TestRoutesLeaveOutCatchAllsAndEscapeNames(t *testing.T) {
+	g := NewGrouper(Options{})
+	g.Add("GET", "/"+strings.Repeat("x", MaxPathLen+10), 200) // templated as /{rest}
+	g.Add("GET", "/search/a\u202eb", 200)
+	g.Add("GET", "/books", 200)
+	routes := Routes(g.Groups())
+	var names []string
+	for _, r := range routes {
+		names = append(names, r.Name)
+		if r.Condition.PathRegex == ".*" || r.Condition.PathRegex == "/.*" {
+			t.Errorf("catch-all route %q would take every later request", r.Name)
+		}
+	}
+	if len(routes) != 2 {
+		t.Fatalf("routes = %q", names)
+	}
+	for _, n := range names {
+		if strings.ContainsRune(n, '\u202e') {
+			t.Errorf("bidi override in route name %q", n)
+		}
+	}
+	if !slices.Contains(names, `GET /search/a\x{202E}b`) {
+		t.Errorf("names = %q", names)
+	}
 }
