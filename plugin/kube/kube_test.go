@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -27,6 +28,14 @@ func pod(name, owner string, phase corev1.PodPhase) *corev1.Pod {
 	return p
 }
 
+func replicaSet(name, deployment string) *appsv1.ReplicaSet {
+	rs := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "linkerd"}}
+	if deployment != "" {
+		rs.OwnerReferences = []metav1.OwnerReference{{Kind: "Deployment", Name: deployment}}
+	}
+	return rs
+}
+
 func TestFindDestinationPod(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -43,10 +52,15 @@ func TestFindDestinationPod(t *testing.T) {
 		{"similar deployment name", []*corev1.Pod{pod("x", "linkerd-destination-canary-5c8f9", corev1.PodRunning)}, "", "no linkerd-destination pod"},
 		{"none running", []*corev1.Pod{pod("d", "linkerd-destination-5c8f9", corev1.PodPending)}, "", "none running"},
 		{"no linkerd", nil, "", "is Linkerd installed?"},
+		{"orphan ReplicaSet with the right name", []*corev1.Pod{pod("o", "linkerd-destination-0rphan", corev1.PodRunning)}, "", "no linkerd-destination pod"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cs := fake.NewSimpleClientset()
+			cs := fake.NewSimpleClientset(
+				replicaSet("linkerd-destination-5c8f9", "linkerd-destination"),
+				replicaSet("linkerd-identity-6f7d", "linkerd-identity"),
+				replicaSet("linkerd-destination-0rphan", ""), // no Deployment owns it
+			)
 			for _, p := range tt.pods {
 				_, _ = cs.CoreV1().Pods("linkerd").Create(context.Background(), p, metav1.CreateOptions{})
 			}
@@ -106,5 +120,18 @@ func TestCheckServiceProfileCRD(t *testing.T) {
 	dc.Resources = []*metav1.APIResourceList{{GroupVersion: "linkerd.io/v1alpha2", APIResources: []metav1.APIResource{{Name: "serviceprofiles"}}}}
 	if err := CheckServiceProfileCRD(dc); err != nil {
 		t.Fatalf("CRD present: err = %v", err)
+	}
+}
+
+// Without permission to read ReplicaSets, the ReplicaSet's name is taken as
+// evidence enough rather than failing.
+func TestFindDestinationPodWithoutReplicaSetAccess(t *testing.T) {
+	cs := fake.NewSimpleClientset(pod("d", "linkerd-destination-5c8f9", corev1.PodRunning))
+	cs.PrependReactor("get", "replicasets", func(clienttesting.Action) (bool, k8sruntime.Object, error) {
+		return true, nil, kerrors.NewForbidden(schema.GroupResource{Group: "apps", Resource: "replicasets"}, "", errors.New("no"))
+	})
+	p, err := FindDestinationPod(context.Background(), cs, "linkerd")
+	if err != nil || p.Name != "d" {
+		t.Fatalf("got %v, %v", p, err)
 	}
 }

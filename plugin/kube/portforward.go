@@ -10,6 +10,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	kerrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -23,18 +24,28 @@ const (
 	DestinationPort       = 8086
 )
 
-// FindDestinationPod picks the first Running pod whose owner ReplicaSet
-// belongs to the linkerd-destination Deployment, as `linkerd diagnostics`
-// does (by owner, not by label).
+// FindDestinationPod picks the first Running pod owned, through its
+// ReplicaSet, by the linkerd-destination Deployment, as `linkerd
+// diagnostics` does (by owner, not by label).
 func FindDestinationPod(ctx context.Context, cs kubernetes.Interface, ns string) (*corev1.Pod, error) {
 	pods, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return nil, Explain(err, "list pods in namespace "+ns+" to find the Linkerd destination")
 	}
+	owned := map[string]bool{} // ReplicaSet name -> owned by the Deployment
 	found := 0
 	for i := range pods.Items {
 		p := &pods.Items[i]
-		if !ownedByDeployment(p, DestinationDeployment) {
+		rs := replicaSetOf(p, DestinationDeployment)
+		if rs == "" {
+			continue
+		}
+		ok, seen := owned[rs]
+		if !seen {
+			ok = ownedByDeployment(ctx, cs, ns, rs, DestinationDeployment)
+			owned[rs] = ok
+		}
+		if !ok {
 			continue
 		}
 		found++
@@ -48,14 +59,29 @@ func FindDestinationPod(ctx context.Context, cs kubernetes.Interface, ns string)
 	return nil, fmt.Errorf("no %s pod in namespace %s: is Linkerd installed? (set --linkerd-namespace or LINKERD_NAMESPACE if it lives elsewhere, or pass --destination-addr)", DestinationDeployment, ns)
 }
 
-// ownedByDeployment recognises ReplicaSet names <deployment>-<hash>, which
-// spares a get on the ReplicaSet (and the RBAC for it).
-func ownedByDeployment(p *corev1.Pod, deployment string) bool {
+// replicaSetOf returns the name of p's owning ReplicaSet when it looks like
+// one of deployment's (<deployment>-<hash>), or "".
+func replicaSetOf(p *corev1.Pod, deployment string) string {
 	for _, o := range p.OwnerReferences {
 		if o.Kind != "ReplicaSet" || !strings.HasPrefix(o.Name, deployment+"-") {
 			continue
 		}
 		if hash := strings.TrimPrefix(o.Name, deployment+"-"); hash != "" && !strings.Contains(hash, "-") {
+			return o.Name
+		}
+	}
+	return ""
+}
+
+// ownedByDeployment checks the ReplicaSet's own owner. When ReplicaSets
+// cannot be read (RBAC), the name is taken as evidence enough.
+func ownedByDeployment(ctx context.Context, cs kubernetes.Interface, ns, rs, deployment string) bool {
+	obj, err := cs.AppsV1().ReplicaSets(ns).Get(ctx, rs, metav1.GetOptions{})
+	if err != nil {
+		return kerrors.IsForbidden(err)
+	}
+	for _, o := range obj.OwnerReferences {
+		if o.Kind == "Deployment" && o.Name == deployment {
 			return true
 		}
 	}
