@@ -231,8 +231,13 @@ func parseChunk(name string, c chunk) []Document {
 // flatten expands List objects (kind List or any *List with items) into their
 // items; other objects are returned as they are.
 func flatten(name string, obj map[string]interface{}, node *yamlv3.Node) []Document {
-	items, isList := obj["items"].([]interface{})
+	raw, hasItems := obj["items"]
+	items, isList := raw.([]interface{})
 	kind, _ := obj["kind"].(string)
+	if hasItems && raw != nil && !isList && strings.HasSuffix(kind, "List") {
+		// Skipping it would report "no ServiceProfiles" for a broken file.
+		return []Document{{File: name, Line: node.Line, Err: fmt.Errorf("%s: items must be a list of objects", kind)}}
+	}
 	if !isList || !strings.HasSuffix(kind, "List") {
 		return []Document{newDoc(name, obj, node)}
 	}

@@ -210,3 +210,13 @@ func TestFromObjectNormalisesNumbers(t *testing.T) {
 		t.Error("cluster objects have no lines")
 	}
 }
+
+func TestListWithNonListItemsIsAnError(t *testing.T) {
+	docs, err := Load("l.yaml", strings.NewReader("apiVersion: v1\nkind: List\nitems: 7\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(docs) != 1 || docs[0].Err == nil || !strings.Contains(docs[0].Err.Error(), "items must be a list") {
+		t.Fatalf("docs = %+v", docs)
+	}
+}
