@@ -37,6 +37,28 @@ type env struct {
 	sem  chan struct{}
 	// warned dedups warnings across the Services of one run.
 	warned map[string]bool
+	// Per-run caches, keyed by the namespaces read: several Services in the
+	// same namespaces cost one round of list calls.
+	routesCache map[string]map[report.NamespacedName][]report.HTTPRoute
+	nearbyCache map[string]nearbyFacts
+}
+
+type nearbyFacts struct {
+	names []report.NamespacedName
+	known map[report.NamespacedName]bool
+}
+
+func (e *env) httpRoutes(ctx context.Context, namespaces []string) map[report.NamespacedName][]report.HTTPRoute {
+	key := strings.Join(namespaces, ",")
+	if r, ok := e.routesCache[key]; ok {
+		return r
+	}
+	if e.routesCache == nil {
+		e.routesCache = map[string]map[report.NamespacedName][]report.HTTPRoute{}
+	}
+	r := kube.HTTPRoutes(ctx, e.dc, e.dyn, namespaces)
+	e.routesCache[key] = r
+	return r
 }
 
 func newEnv(ctx context.Context, o *Options) (*env, error) {
@@ -178,7 +200,7 @@ func (e *env) input(ctx context.Context, svc *corev1.Service, all []expect.Candi
 		e.warn(partial.Warning("client-side overrides in other namespaces are not shown"))
 		in.Candidates = cands
 		in.NearbyProfiles, in.KnownServices = e.nearby(ctx, namespaces)
-		in.HTTPRoutes = kube.HTTPRoutes(ctx, e.dc, e.dyn, namespaces)[report.NamespacedName{Namespace: svc.Namespace, Name: svc.Name}]
+		in.HTTPRoutes = e.httpRoutes(ctx, namespaces)[report.NamespacedName{Namespace: svc.Namespace, Name: svc.Name}]
 	}
 
 	if e.o.Port != 0 {
@@ -199,6 +221,19 @@ func (e *env) input(ctx context.Context, svc *corev1.Service, all []expect.Candi
 // near-miss detection. Unreadable namespaces are skipped: this only sharpens
 // a warning.
 func (e *env) nearby(ctx context.Context, namespaces []string) ([]report.NamespacedName, map[report.NamespacedName]bool) {
+	key := strings.Join(namespaces, ",")
+	if f, ok := e.nearbyCache[key]; ok {
+		return f.names, f.known
+	}
+	names, known := e.listNearby(ctx, namespaces)
+	if e.nearbyCache == nil {
+		e.nearbyCache = map[string]nearbyFacts{}
+	}
+	e.nearbyCache[key] = nearbyFacts{names, known}
+	return names, known
+}
+
+func (e *env) listNearby(ctx context.Context, namespaces []string) ([]report.NamespacedName, map[report.NamespacedName]bool) {
 	var names []report.NamespacedName
 	known := map[report.NamespacedName]bool{}
 	seen := map[string]bool{}
