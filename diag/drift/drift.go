@@ -42,26 +42,30 @@ func Compare(expected, served *pb.DestinationProfile) []Change {
 	return out
 }
 
-func compact(m *pb.DestinationProfile) string {
-	b, err := protojson.MarshalOptions{}.Marshal(m)
-	if err != nil {
-		return fmt.Sprintf("<%v>", err)
+// JSON is m as compact, stable protojson ("null" for nil): protojson
+// randomises whitespace, so it is normalised through encoding/json. It is
+// the form of the get JSON contract and of drift values.
+func JSON(m *pb.DestinationProfile) json.RawMessage {
+	if m == nil {
+		return json.RawMessage("null")
 	}
-	// protojson randomises whitespace; normalise through encoding/json.
+	b, err := protojson.Marshal(m)
+	if err != nil {
+		return json.RawMessage("null")
+	}
 	var v interface{}
 	if json.Unmarshal(b, &v) != nil {
-		return string(b)
+		return json.RawMessage("null")
 	}
-	return mustJSON(v)
+	out, _ := json.Marshal(v)
+	return out
 }
 
+func compact(m *pb.DestinationProfile) string { return string(JSON(m)) }
+
 func toTree(m *pb.DestinationProfile) map[string]interface{} {
-	b, err := protojson.MarshalOptions{}.Marshal(m)
-	if err != nil {
-		return nil
-	}
 	var v map[string]interface{}
-	_ = json.Unmarshal(b, &v)
+	_ = json.Unmarshal(JSON(m), &v)
 	return v
 }
 

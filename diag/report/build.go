@@ -97,8 +97,8 @@ func buildPort(in Input, l PortLookup, shared []finding.Finding) PortReport {
 	default:
 		p.Lookup = Lookup{Result: ResultError, Error: l.Err.Error()}
 	}
-	p.Served = rawProfile(l.Served)
-	p.Expected = rawProfile(out.Expected)
+	p.Served = drift.JSON(l.Served)
+	p.Expected = drift.JSON(out.Expected)
 	if p.Lookup.Result != ResultError {
 		p.Drift = drift.Compare(out.Expected, l.Served)
 	}

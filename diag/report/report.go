@@ -9,7 +9,6 @@ import (
 	"errors"
 
 	pb "github.com/linkerd/linkerd2-proxy-api/go/destination"
-	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/kubectl-profiles/kubectl-profiles/diag/drift"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/expect"
@@ -80,20 +79,3 @@ const (
 // ErrSilent is what a destination client returns when the stream stayed
 // open but sent nothing before the timeout.
 var ErrSilent = errors.New("the destination sent nothing before the timeout")
-
-func rawProfile(m *pb.DestinationProfile) json.RawMessage {
-	if m == nil {
-		return json.RawMessage("null")
-	}
-	b, err := protojson.MarshalOptions{UseProtoNames: false}.Marshal(m)
-	if err != nil {
-		return json.RawMessage("null")
-	}
-	// Re-encode so the output is compact and stable (protojson adds random spaces).
-	var v interface{}
-	if json.Unmarshal(b, &v) != nil {
-		return json.RawMessage("null")
-	}
-	out, _ := json.Marshal(v)
-	return out
-}
