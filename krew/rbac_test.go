@@ -18,8 +18,8 @@ import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/kubectl-profiles/kubectl-profiles/internal/testenv"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/completion"
-	"github.com/kubectl-profiles/kubectl-profiles/plugin/testenv"
 )
 
 var env *testenv.Env

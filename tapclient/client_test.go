@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kubectl-profiles/kubectl-profiles/internal/taptest"
 	"github.com/kubectl-profiles/kubectl-profiles/tapclient"
-	"github.com/kubectl-profiles/kubectl-profiles/tapclient/taptest"
 	"k8s.io/client-go/rest"
 )
 

@@ -7,8 +7,8 @@ import (
 	"io"
 	"time"
 
+	"github.com/kubectl-profiles/kubectl-profiles/internal/taptest"
 	"github.com/kubectl-profiles/kubectl-profiles/tapclient"
-	"github.com/kubectl-profiles/kubectl-profiles/tapclient/taptest"
 )
 
 // A tap as the CLI runs it: build the request from arguments, watch, read

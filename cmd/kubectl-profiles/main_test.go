@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kubectl-profiles/kubectl-profiles/plugin/destination/desttest"
-	"github.com/kubectl-profiles/kubectl-profiles/plugin/testenv"
+	"github.com/kubectl-profiles/kubectl-profiles/internal/desttest"
+	"github.com/kubectl-profiles/kubectl-profiles/internal/testenv"
 )
 
 var env *testenv.Env

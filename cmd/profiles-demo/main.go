@@ -23,10 +23,10 @@ import (
 
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
+	"github.com/kubectl-profiles/kubectl-profiles/internal/desttest"
+	"github.com/kubectl-profiles/kubectl-profiles/internal/testenv"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin"
-	"github.com/kubectl-profiles/kubectl-profiles/plugin/destination/desttest"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/tapcapture"
-	"github.com/kubectl-profiles/kubectl-profiles/plugin/testenv"
 	"github.com/kubectl-profiles/kubectl-profiles/tapclient"
 )
 

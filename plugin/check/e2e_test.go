@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kubectl-profiles/kubectl-profiles/internal/testenv"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/cli"
-	"github.com/kubectl-profiles/kubectl-profiles/plugin/testenv"
 )
 
 // fixtures: each object exists for one analyzer; the comments say which.

@@ -5,8 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/kubectl-profiles/kubectl-profiles/plugin/internal/clitest"
-	"github.com/kubectl-profiles/kubectl-profiles/plugin/testenv"
+	"github.com/kubectl-profiles/kubectl-profiles/internal/clitest"
+	"github.com/kubectl-profiles/kubectl-profiles/internal/testenv"
 )
 
 var env *testenv.Env

@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kubectl-profiles/kubectl-profiles/plugin/destination/desttest"
-	"github.com/kubectl-profiles/kubectl-profiles/plugin/internal/clitest"
-	"github.com/kubectl-profiles/kubectl-profiles/plugin/testenv"
+	"github.com/kubectl-profiles/kubectl-profiles/internal/clitest"
+	"github.com/kubectl-profiles/kubectl-profiles/internal/desttest"
+	"github.com/kubectl-profiles/kubectl-profiles/internal/testenv"
 )
 
 var (

@@ -9,9 +9,9 @@ import (
 	"github.com/kubectl-profiles/kubectl-profiles/diag/profile"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/report"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/translate"
+	"github.com/kubectl-profiles/kubectl-profiles/internal/clitest"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/cli"
 	getcmd "github.com/kubectl-profiles/kubectl-profiles/plugin/get"
-	"github.com/kubectl-profiles/kubectl-profiles/plugin/internal/clitest"
 )
 
 // renderInput is a report built from plain data: a profile with a drifted

@@ -8,12 +8,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kubectl-profiles/kubectl-profiles/plugin/destination/desttest"
-	"github.com/kubectl-profiles/kubectl-profiles/plugin/internal/clitest"
+	"github.com/kubectl-profiles/kubectl-profiles/internal/clitest"
+	"github.com/kubectl-profiles/kubectl-profiles/internal/desttest"
+	"github.com/kubectl-profiles/kubectl-profiles/internal/taptest"
+	"github.com/kubectl-profiles/kubectl-profiles/internal/testenv"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/tapcapture"
-	"github.com/kubectl-profiles/kubectl-profiles/plugin/testenv"
 	"github.com/kubectl-profiles/kubectl-profiles/tapclient"
-	"github.com/kubectl-profiles/kubectl-profiles/tapclient/taptest"
 )
 
 // The end-to-end tests tap through a real kube-apiserver's aggregation

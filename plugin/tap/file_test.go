@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kubectl-profiles/kubectl-profiles/plugin/internal/clitest"
+	"github.com/kubectl-profiles/kubectl-profiles/internal/clitest"
 )
 
 const (

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/kubectl-profiles/kubectl-profiles/diag/profile"
-	"github.com/kubectl-profiles/kubectl-profiles/plugin/internal/clitest"
+	"github.com/kubectl-profiles/kubectl-profiles/internal/clitest"
 )
 
 const (

@@ -5,7 +5,7 @@
 // with a TapByResourceRequest body checked against the URL, errors in the
 // linkerd-error header or as JSON, and length-framed TapEvents that the test
 // scripts per target. It can sit behind a real kube-apiserver's
-// aggregation layer (see plugin/testenv) or be called directly.
+// aggregation layer (see internal/testenv) or be called directly.
 package taptest
 
 import (

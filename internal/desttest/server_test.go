@@ -17,8 +17,8 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
-	"github.com/kubectl-profiles/kubectl-profiles/plugin/destination/desttest"
-	"github.com/kubectl-profiles/kubectl-profiles/plugin/testenv"
+	"github.com/kubectl-profiles/kubectl-profiles/internal/desttest"
+	"github.com/kubectl-profiles/kubectl-profiles/internal/testenv"
 )
 
 var env *testenv.Env

@@ -1,7 +1,7 @@
 // Package desttest is a stand-in for Linkerd's destination service, for tests
 // and the demo. It serves Destination.GetProfile from a real API server by
 // watching Services and ServiceProfiles, and follows the documented behaviour
-// of the real server (see ../../../README.md, "Test control plane"):
+// of the real server (see ../../README.md, "Test control plane"):
 //
 //   - path forms: <svc>.<ns>.svc.<domain>[:port] (port 80 when absent) or a
 //     ClusterIP; anything else is InvalidArgument;
