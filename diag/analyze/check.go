@@ -8,8 +8,8 @@ import (
 	pb "github.com/linkerd/linkerd2-proxy-api/go/destination"
 	"k8s.io/apimachinery/pkg/util/validation"
 
-	"github.com/kubectl-profiles/kubectl-profiles/diag/expect"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/finding"
+	"github.com/kubectl-profiles/kubectl-profiles/diag/model"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/profile"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/proxy"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/source"
@@ -43,29 +43,12 @@ type Result struct {
 	Issues  []Issue
 }
 
-// NamespacedName names an object.
-type NamespacedName struct{ Namespace, Name string }
-
-// HTTPRoute is an HTTPRoute (policy.linkerd.io or gateway.networking.k8s.io)
-// whose parentRefs name a Service.
-type HTTPRoute struct {
-	Group     string
-	Namespace string
-	Name      string
-	Port      uint32 // parentRef port; 0 = every port
-}
-
-// Cluster holds the facts read from a cluster. A namespace missing from
-// Listed has unknown Services: checks that need them are skipped there.
-type Cluster struct {
-	Services   map[NamespacedName]expect.Service
-	Listed     map[string]bool
-	HTTPRoutes map[NamespacedName][]HTTPRoute // by Service
-	// Profiles holds the ServiceProfiles known to exist (namespace, name).
-	Profiles map[NamespacedName]bool
-	// DefaultOpaquePorts of the control plane; "" for the chart default.
-	DefaultOpaquePorts string
-}
+// The cluster facts the analyzers read are the model's.
+type (
+	NamespacedName = model.NamespacedName
+	HTTPRoute      = model.HTTPRoute
+	Cluster        = model.Cluster
+)
 
 // Options tune Check.
 type Options struct {

@@ -32,11 +32,11 @@ func testCluster() *Cluster {
 	ext.ExternalName = true
 	return &Cluster{
 		Services: map[NamespacedName]expect.Service{
-			{"books", "api"}: svc("api", 80), {"books", "webapp"}: svc("webapp", 80),
-			{"books", "db"}: svc("db", 80, 3306), {"books", "ext"}: ext,
+			{Namespace: "books", Name: "api"}: svc("api", 80), {Namespace: "books", Name: "webapp"}: svc("webapp", 80),
+			{Namespace: "books", Name: "db"}: svc("db", 80, 3306), {Namespace: "books", Name: "ext"}: ext,
 		},
 		Listed:     map[string]bool{"books": true},
-		HTTPRoutes: map[NamespacedName][]HTTPRoute{{"books", "webapp"}: {{Group: "policy.linkerd.io", Namespace: "books", Name: "webapp-routes"}}},
+		HTTPRoutes: map[NamespacedName][]HTTPRoute{{Namespace: "books", Name: "webapp"}: {{Group: "policy.linkerd.io", Namespace: "books", Name: "webapp-routes"}}},
 		Profiles:   map[NamespacedName]bool{},
 	}
 }

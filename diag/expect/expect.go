@@ -8,46 +8,20 @@ import (
 	pb "github.com/linkerd/linkerd2-proxy-api/go/destination"
 	"google.golang.org/grpc/codes"
 
+	"github.com/kubectl-profiles/kubectl-profiles/diag/model"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/profile"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/translate"
 )
 
-// ServicePort is one port of a Service.
-type ServicePort struct {
-	Name string
-	Port uint32
-}
-
-// Service is what the destination knows about a Service.
-type Service struct {
-	Name         string
-	Namespace    string
-	Ports        []ServicePort
-	ExternalName bool
-	// OpaquePorts is the opaque-ports annotation; nil when absent (the
-	// defaults apply), "" when present but empty (no opaque ports).
-	OpaquePorts *string
-}
-
-// HasPort tells whether port is a service port (not a targetPort).
-func (s Service) HasPort(port uint32) bool {
-	for _, p := range s.Ports {
-		if p.Port == port {
-			return true
-		}
-	}
-	return false
-}
-
-// Candidate is a ServiceProfile named after the Service's FQDN, in some
-// namespace. DecodeErr is set when the controller could not decode it.
-type Candidate struct {
-	Namespace       string
-	Name            string
-	ResourceVersion string
-	Profile         *profile.ServiceProfile
-	DecodeErr       error
-}
+// The cluster facts expect reads are the model's; these names keep the
+// package's callers short.
+type (
+	ServicePort = model.ServicePort
+	Service     = model.Service
+	// Candidate is a ServiceProfile named after the Service's FQDN, in some
+	// namespace.
+	Candidate = model.ProfileObject
+)
 
 // Lookup is one GetProfile call and the cluster state it is answered from.
 type Lookup struct {

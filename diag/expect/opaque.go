@@ -2,12 +2,13 @@ package expect
 
 import (
 	"fmt"
+	"github.com/kubectl-profiles/kubectl-profiles/diag/model"
 	"strconv"
 	"strings"
 )
 
 // OpaquePortsAnnotation is the Service annotation that marks ports opaque.
-const OpaquePortsAnnotation = "config.linkerd.io/opaque-ports"
+const OpaquePortsAnnotation = model.OpaquePortsAnnotation
 
 // DefaultOpaquePorts is the control plane chart's default for Services
 // without the annotation.

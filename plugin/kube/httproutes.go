@@ -9,7 +9,7 @@ import (
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
 
-	"github.com/kubectl-profiles/kubectl-profiles/diag/analyze"
+	"github.com/kubectl-profiles/kubectl-profiles/diag/model"
 )
 
 var httpRouteGroups = []string{"policy.linkerd.io", "gateway.networking.k8s.io"}
@@ -17,8 +17,8 @@ var httpRouteGroups = []string{"policy.linkerd.io", "gateway.networking.k8s.io"}
 // HTTPRoutes indexes the HTTPRoutes of the given namespaces (all namespaces
 // for "") by the Services their parentRefs name. Groups that are not
 // installed or not readable are skipped: HTTPRoutes only add findings.
-func HTTPRoutes(ctx context.Context, dc discovery.DiscoveryInterface, dyn dynamic.Interface, namespaces []string) map[analyze.NamespacedName][]analyze.HTTPRoute {
-	out := map[analyze.NamespacedName][]analyze.HTTPRoute{}
+func HTTPRoutes(ctx context.Context, dc discovery.DiscoveryInterface, dyn dynamic.Interface, namespaces []string) map[model.NamespacedName][]model.HTTPRoute {
+	out := map[model.NamespacedName][]model.HTTPRoute{}
 	for _, group := range httpRouteGroups {
 		version := PreferredVersion(dc, group, "httproutes")
 		if version == "" {
@@ -74,9 +74,9 @@ func PreferredVersion(dc discovery.DiscoveryInterface, group, resource string) s
 
 // ServiceParents returns, for each Service that u's parentRefs name, one
 // entry per parentRef (a parentRef without namespace means u's own).
-func ServiceParents(u *unstructured.Unstructured, group string) map[analyze.NamespacedName][]analyze.HTTPRoute {
+func ServiceParents(u *unstructured.Unstructured, group string) map[model.NamespacedName][]model.HTTPRoute {
 	refs, _, _ := unstructured.NestedSlice(u.Object, "spec", "parentRefs")
-	out := map[analyze.NamespacedName][]analyze.HTTPRoute{}
+	out := map[model.NamespacedName][]model.HTTPRoute{}
 	for _, r := range refs {
 		m, ok := r.(map[string]interface{})
 		if !ok {
@@ -99,8 +99,8 @@ func ServiceParents(u *unstructured.Unstructured, group string) map[analyze.Name
 		case float64:
 			port = uint32(p)
 		}
-		key := analyze.NamespacedName{Namespace: ns, Name: name}
-		out[key] = append(out[key], analyze.HTTPRoute{Group: group, Namespace: u.GetNamespace(), Name: u.GetName(), Port: port})
+		key := model.NamespacedName{Namespace: ns, Name: name}
+		out[key] = append(out[key], model.HTTPRoute{Group: group, Namespace: u.GetNamespace(), Name: u.GetName(), Port: port})
 	}
 	return out
 }

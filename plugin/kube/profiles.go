@@ -12,7 +12,7 @@ import (
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
 
-	"github.com/kubectl-profiles/kubectl-profiles/diag/expect"
+	"github.com/kubectl-profiles/kubectl-profiles/diag/model"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/profile"
 )
 
@@ -64,7 +64,7 @@ func (p *Partial) Warning(what string) string {
 // "") in every namespace when allowed. When the cluster-wide list is
 // refused it reads each of fallbackNS instead and reports that in Partial,
 // so callers can tell "none exist" from "could not look".
-func ListProfiles(ctx context.Context, dyn dynamic.Interface, name string, fallbackNS []string) ([]expect.Candidate, *Partial, error) {
+func ListProfiles(ctx context.Context, dyn dynamic.Interface, name string, fallbackNS []string) ([]model.ProfileObject, *Partial, error) {
 	opts := metav1.ListOptions{Limit: 500}
 	if name != "" {
 		opts.FieldSelector = "metadata.name=" + name
@@ -80,7 +80,7 @@ func ListProfiles(ctx context.Context, dyn dynamic.Interface, name string, fallb
 		return nil, nil, Explain(err, "list serviceprofiles.linkerd.io in all namespaces")
 	}
 	partial := &Partial{ClusterWide: Explain(err, "list serviceprofiles.linkerd.io in all namespaces")}
-	var cands []expect.Candidate
+	var cands []model.ProfileObject
 	seen := map[string]bool{}
 	var firstErr error
 	for _, ns := range fallbackNS {
@@ -123,12 +123,12 @@ func ListAll(ctx context.Context, ri dynamic.ResourceInterface, opts metav1.List
 	}
 }
 
-func decodeAll(items []unstructured.Unstructured) []expect.Candidate {
-	out := make([]expect.Candidate, 0, len(items))
+func decodeAll(items []unstructured.Unstructured) []model.ProfileObject {
+	out := make([]model.ProfileObject, 0, len(items))
 	for i := range items {
 		u := &items[i]
 		sp, err := profile.FromJSONObject(u.Object)
-		out = append(out, expect.Candidate{
+		out = append(out, model.ProfileObject{
 			Namespace: u.GetNamespace(), Name: u.GetName(), ResourceVersion: u.GetResourceVersion(),
 			Profile: sp, DecodeErr: err,
 		})

@@ -7,16 +7,16 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/kubectl-profiles/kubectl-profiles/diag/expect"
+	"github.com/kubectl-profiles/kubectl-profiles/diag/model"
 )
 
 // ToService extracts what the destination knows about a Service.
-func ToService(svc *corev1.Service) expect.Service {
-	out := expect.Service{Name: svc.Name, Namespace: svc.Namespace, ExternalName: svc.Spec.Type == corev1.ServiceTypeExternalName}
+func ToService(svc *corev1.Service) model.Service {
+	out := model.Service{Name: svc.Name, Namespace: svc.Namespace, ExternalName: svc.Spec.Type == corev1.ServiceTypeExternalName}
 	for _, p := range svc.Spec.Ports {
-		out.Ports = append(out.Ports, expect.ServicePort{Name: p.Name, Port: uint32(p.Port)})
+		out.Ports = append(out.Ports, model.ServicePort{Name: p.Name, Port: uint32(p.Port), Protocol: string(p.Protocol)})
 	}
-	if v, ok := svc.Annotations[expect.OpaquePortsAnnotation]; ok {
+	if v, ok := svc.Annotations[model.OpaquePortsAnnotation]; ok {
 		out.OpaquePorts = &v
 	}
 	return out
