@@ -1,22 +1,34 @@
 // Package desttest is a stand-in for Linkerd's destination service, for tests
 // and the demo. It serves Destination.GetProfile from a real API server by
 // watching Services and ServiceProfiles, and follows the documented behaviour
-// of the real server (see ../../README.md, "Test control plane"):
+// of the real server (README "Test control plane", the reference notes in
+// destination-api.md and Linkerd's controller source):
 //
 //   - path forms: <svc>.<ns>.svc.<domain>[:port] (port 80 when absent) or a
 //     ClusterIP; anything else is InvalidArgument;
 //   - a missing Service is gRPC Unknown `service "x" not found`;
+//   - a port that is not a service port gets one empty profile, then
+//     nothing, whatever changes later;
 //   - an ExternalName Service is InvalidArgument;
-//   - a port that is not a service port gets one empty profile;
 //   - client-namespace profile (token ns) first, then the service
-//     namespace's, then the default profile; the first message waits until
-//     both are known;
-//   - a profile that fails translation is logged and nothing is sent;
-//   - opaque_protocol comes from the Service's opaque-ports annotation or the
-//     defaults, including the real server's bug of forgetting the ports after
-//     the last subscriber of a Service leaves.
+//     namespace's, then the default profile (an empty ServiceProfile,
+//     translated like any other);
+//   - the CRD -> DestinationProfile translation (translate.go); a profile
+//     that fails it is logged and nothing is sent;
+//   - an update is sent when the profile in effect is another object or
+//     another version of it, or when the Service's opaque ports change;
+//   - opaque_protocol comes from the opaque-ports watcher (state.go),
+//     including its bug of forgetting a Service's annotation after the last
+//     subscriber of the Service leaves.
 //
-// Not modelled: endpoint profiles for pod IPs and pod DNS names.
+// It computes all of this itself and imports none of the plugin's rules
+// (diag/translate, diag/expect, diag/analyze): the plugin predicts what this
+// server sends, so a wrong rule in the plugin fails a test.
+//
+// Not modelled: endpoint profiles for pod IPs and pod DNS names. A
+// ServiceProfile its Go type cannot decode (a request-level `not` list, a
+// non-empty opaquePorts) is treated as absent; the real controller's typed
+// informer would fail to list it (not verified).
 package desttest
 
 import (
@@ -41,10 +53,6 @@ import (
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
-
-	"github.com/kubectl-profiles/kubectl-profiles/diag/expect"
-	"github.com/kubectl-profiles/kubectl-profiles/diag/profile"
-	"github.com/kubectl-profiles/kubectl-profiles/plugin/kube"
 )
 
 // Options configure the server like the real one's flags.
@@ -57,54 +65,56 @@ type Options struct {
 // Server is a running test destination service.
 type Server struct {
 	pb.UnimplementedDestinationServer
-	opts     Options
-	grpc     *grpc.Server
-	lis      net.Listener
-	services cache.Indexer
-	profiles cache.Indexer
-	stop     chan struct{}
+	opts          Options
+	defaultOpaque map[uint32]bool
+	grpc          *grpc.Server
+	lis           net.Listener
+	services      cache.Indexer
+	profiles      cache.Indexer
+	stop          chan struct{}
 
 	mu     sync.Mutex
 	frozen *snapshot // see Freeze
 	subs   map[*subscription]struct{}
-	opaque map[string]*opaqueEntry // key ns/name; see forgetOpaque
-}
-
-type opaqueEntry struct {
-	ports     map[uint32]bool
-	listeners int
+	opaque map[string]*opaqueEntry // key ns/name; see state.go
 }
 
 type subscription struct {
 	svcNS, svcName string
+	fqn            string
 	port           uint32
 	clientNS       string
 	notify         chan struct{}
+	// What the opaque-ports adaptor was last told (guarded by Server.mu):
+	// nil when never told, and how many times it was told.
+	opaquePorts   map[uint32]bool
+	opaqueUpdates int
 }
 
-var spGVR = schema.GroupVersionResource{Group: profile.Group, Version: profile.StorageVersion, Resource: profile.Resource}
+var spGVR = schema.GroupVersionResource{Group: "linkerd.io", Version: "v1alpha2", Resource: "serviceprofiles"}
 
 // Start watches the cluster and serves on addr (e.g. "127.0.0.1:0").
 func Start(ctx context.Context, kube kubernetes.Interface, dyn dynamic.Interface, addr string, opts Options) (*Server, error) {
 	if opts.ClusterDomain == "" {
-		opts.ClusterDomain = profile.DefaultClusterDomain
+		opts.ClusterDomain = "cluster.local"
 	}
 	if opts.DefaultOpaquePorts == "" {
-		opts.DefaultOpaquePorts = expect.DefaultOpaquePorts
+		opts.DefaultOpaquePorts = chartDefaultOpaquePorts
 	}
 	if opts.Logger == nil {
 		opts.Logger = log.New(nopWriter{}, "", 0)
 	}
 	s := &Server{opts: opts, stop: make(chan struct{}), subs: map[*subscription]struct{}{}, opaque: map[string]*opaqueEntry{}}
+	s.defaultOpaque = parsePorts(opts.DefaultOpaquePorts, nil)
 
 	kf := informers.NewSharedInformerFactory(kube, 10*time.Minute)
 	svcInf := kf.Core().V1().Services().Informer()
 	df := dynamicinformer.NewDynamicSharedInformerFactory(dyn, 10*time.Minute)
 	spInf := df.ForResource(spGVR).Informer()
 	_, _ = svcInf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(o interface{}) { s.serviceChanged(o) },
-		UpdateFunc: func(_, o interface{}) { s.serviceChanged(o) },
-		DeleteFunc: func(o interface{}) { s.serviceChanged(o) },
+		AddFunc:    func(o interface{}) { s.serviceEvent(o, false) },
+		UpdateFunc: func(_, o interface{}) { s.serviceEvent(o, false) },
+		DeleteFunc: func(o interface{}) { s.serviceEvent(o, true) },
 	})
 	_, _ = spInf.AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    func(interface{}) { s.broadcast() },
@@ -151,9 +161,9 @@ func (s *Server) Get(*pb.GetDestination, pb.Destination_GetServer) error {
 func (s *Server) GetProfile(req *pb.GetDestination, stream pb.Destination_GetProfileServer) error {
 	host, port, err := hostAndPort(req.GetPath())
 	if err != nil {
-		return status.Errorf(codes.InvalidArgument, "invalid authority: %s", err)
+		return status.Errorf(codes.InvalidArgument, "invalid authority: %q: %v", req.GetPath(), err)
 	}
-	var ns, name string
+	var ns, name, fqn string
 	if ip := net.ParseIP(host); ip != nil {
 		svc, err := s.serviceByIP(ip)
 		if err != nil {
@@ -163,43 +173,47 @@ func (s *Server) GetProfile(req *pb.GetDestination, stream pb.Destination_GetPro
 			return status.Errorf(codes.Unimplemented, "test destination: endpoint profiles for %s are not modelled", host)
 		}
 		ns, name = svc.Namespace, svc.Name
+		fqn = fmt.Sprintf("%s.%s.svc.%s", name, ns, s.opts.ClusterDomain)
 	} else {
 		ns, name, err = s.parseServiceName(host)
 		if err != nil {
 			return err
 		}
+		fqn = host
 	}
 	svc, ok := s.service(ns, name)
 	if !ok {
 		return status.Errorf(codes.Unknown, "service %q not found", name)
 	}
-	if !kube.ToService(svc).HasPort(port) {
-		// The real server sends one empty profile, then never updates.
+	if !definesPort(svc, port) {
+		// One empty profile, then nothing, even if the port is added later.
 		if err := stream.Send(&pb.DestinationProfile{}); err != nil {
 			return err
 		}
 		<-stream.Context().Done()
 		return nil
 	}
-	if svc.Spec.Type == corev1.ServiceTypeExternalName {
-		return status.Errorf(codes.InvalidArgument, "invalid service: %s/%s is an ExternalName service", ns, name)
-	}
 
-	sub := &subscription{svcNS: ns, svcName: name, port: port, clientNS: parseToken(req.GetContextToken()).Namespace, notify: make(chan struct{}, 1)}
-	s.subscribe(sub)
+	sub := &subscription{svcNS: ns, svcName: name, fqn: fqn, port: port, clientNS: parseToken(req.GetContextToken()).Namespace, notify: make(chan struct{}, 1)}
+	if !s.subscribe(sub, svc) {
+		return status.Errorf(codes.InvalidArgument, "Invalid authority: %s", req.GetPath())
+	}
 	defer s.unsubscribe(sub)
 
-	var last string
+	last := ""
 	for {
-		dp, key, err := s.current(sub)
-		switch {
-		case err != nil:
-			s.opts.Logger.Printf("profile %s/%s: %v (nothing sent)", ns, name, err)
-		case key != last:
-			if err := stream.Send(dp); err != nil {
+		// What the listener chain publishes; it is forwarded to the
+		// translator whenever it differs from the last one forwarded, even
+		// when that one failed translation.
+		sp, t, key := s.current(sub)
+		if key != last {
+			last = key
+			dp, err := toDestinationProfile(sp, t)
+			if err != nil {
+				s.opts.Logger.Printf("profile for %s: %v (nothing sent)", fqn, err)
+			} else if err := stream.Send(dp); err != nil {
 				return err
 			}
-			last = key
 		}
 		select {
 		case <-stream.Context().Done():
@@ -209,47 +223,52 @@ func (s *Server) GetProfile(req *pb.GetDestination, stream pb.Destination_GetPro
 	}
 }
 
-// current computes what the subscription should see now. key identifies the
-// object versions used, standing in for the real server's pointer dedup.
-func (s *Server) current(sub *subscription) (*pb.DestinationProfile, string, error) {
-	svcObj, ok := s.service(sub.svcNS, sub.svcName)
-	if !ok {
-		return nil, "", fmt.Errorf("service deleted")
-	}
-	svc := kube.ToService(svcObj)
-	var cands []expect.Candidate
-	fqdn := profile.FQDN(sub.svcName, sub.svcNS, s.opts.ClusterDomain)
-	for _, ns := range []string{sub.clientNS, sub.svcNS} {
-		if ns == "" {
-			continue
+func definesPort(svc *corev1.Service, port uint32) bool {
+	for _, p := range svc.Spec.Ports {
+		if uint32(p.Port) == port {
+			return true
 		}
-		obj, exists, _ := s.profileStore().GetByKey(ns + "/" + fqdn)
+	}
+	return false
+}
+
+// current picks the ServiceProfile in effect for sub: the one in the client
+// namespace when the token names one and it exists, else the one in the
+// service namespace, else the default (an empty ServiceProfile). Both are
+// named after the Service's FQDN. key identifies what is published: the
+// object version in effect (the real server dedups by object pointer, and
+// every update is a new object) and the opaque-ports updates received.
+func (s *Server) current(sub *subscription) (*spObject, target, string) {
+	profileName := fmt.Sprintf("%s.%s.svc.%s", sub.svcName, sub.svcNS, s.opts.ClusterDomain)
+	lookup := func(ns string) (*spObject, string) {
+		obj, exists, _ := s.profileStore().GetByKey(ns + "/" + profileName)
 		if !exists {
-			continue
+			return nil, ""
 		}
 		u := obj.(*unstructured.Unstructured)
-		sp, err := profile.FromJSONObject(u.Object)
-		cands = append(cands, expect.Candidate{Namespace: ns, Name: fqdn, ResourceVersion: u.GetResourceVersion(), Profile: sp, DecodeErr: err})
+		sp, err := decodeSP(u.Object)
+		if err != nil {
+			s.opts.Logger.Printf("ServiceProfile %s/%s: %v (invisible to the controller)", ns, profileName, err)
+			return nil, ""
+		}
+		return sp, ns + "/" + profileName + "@" + u.GetResourceVersion()
 	}
-	out := expect.Expect(expect.Lookup{
-		Service: svc, Port: sub.port, ClientNamespace: sub.clientNS,
-		ClusterDomain: s.opts.ClusterDomain, DefaultOpaquePorts: s.opts.DefaultOpaquePorts, Candidates: cands,
-	})
-	if out.Rejected != nil {
-		return nil, "", fmt.Errorf("rejected: %s", out.Rejected.Reason)
+	var sp *spObject
+	var key string
+	if sub.clientNS != "" {
+		sp, key = lookup(sub.clientNS)
 	}
-	if out.Unserved != nil {
-		return nil, "", out.Unserved
+	if sp == nil {
+		sp, key = lookup(sub.svcNS)
 	}
-	dp := out.Expected
-	// The opaque flag comes from the server's opaque-ports watcher state,
-	// which may have forgotten the Service (the documented bug).
-	dp.OpaqueProtocol = s.opaquePort(sub.svcNS, sub.svcName, sub.port)
-	key := fmt.Sprintf("%s|%v|%s", out.Source, dp.OpaqueProtocol, svcObj.ResourceVersion)
-	if out.InEffect != nil {
-		key += "|" + out.InEffect.Namespace + "/" + out.InEffect.ResourceVersion
+	if sp == nil {
+		sp, key = &spObject{}, "default"
 	}
-	return dp, key, nil
+	s.mu.Lock()
+	t := target{fqn: sub.fqn, svcNS: sub.svcNS, svcName: sub.svcName, port: sub.port, opaquePorts: sub.opaquePorts}
+	key += "|" + strconv.Itoa(sub.opaqueUpdates)
+	s.mu.Unlock()
+	return sp, t, key
 }
 
 func (s *Server) service(ns, name string) (*corev1.Service, bool) {
@@ -313,8 +332,8 @@ func hostAndPort(path string) (string, uint32, error) {
 	if err != nil {
 		return "", 0, err
 	}
-	n, err := strconv.ParseUint(p, 10, 32)
-	if err != nil || n == 0 || n > 65535 {
+	n, err := strconv.Atoi(p) // as the server reads it: "+80" and "080" are 80
+	if err != nil || n <= 0 || n > 65535 {
 		return "", 0, fmt.Errorf("invalid port %s", p)
 	}
 	return host, uint32(n), nil
@@ -348,6 +367,7 @@ func (s *Server) Freeze() {
 func (s *Server) Thaw() {
 	s.mu.Lock()
 	s.frozen = nil
+	s.resyncOpaqueLocked()
 	s.mu.Unlock()
 	s.broadcast()
 }
