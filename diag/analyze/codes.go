@@ -21,34 +21,38 @@ var (
 		"The destination sends an empty profile: the port is not a port of the Service (or the destination's view of the Service is stale), and the proxy falls back to policy routes.")
 	CodeServiceRejected = finding.Register("service-rejected", finding.Error,
 		"The destination rejects lookups for this Service (ExternalName Services have no profile).")
-	CodeTimeoutUnparsable = finding.Register("timeout-unparsable", finding.Warning,
-		"A route timeout does not parse as a Go duration (e.g. `10 s`, `1m30`): the route is served without any timeout.")
-	CodeTimeoutNegative = finding.Register("timeout-negative", finding.Warning,
+	CodeTimeoutUnparsable = finding.Register("timeout-unparsable", finding.Error,
+		"A route timeout does not parse as a Go duration (e.g. `10 s`, `1m30`): the sp-validator webhook rejects the profile; without the webhook the route is served without any timeout.")
+	CodeTimeoutNegative = finding.Register("timeout-negative", finding.Error,
 		"A negative route timeout: the proxy ignores it.")
 	CodeRegexDropped = finding.Register("regex-dropped-by-proxy", finding.Error,
 		"A pathRegex that the proxy's (Rust) regex engine cannot compile: the proxy drops the whole route.")
-	CodeMatchDropped = finding.Register("match-dropped-by-proxy", finding.Warning,
+	CodeMatchDropped = finding.Register("match-dropped-by-proxy", finding.Error,
 		"Part of a request condition the proxy cannot convert is dropped, which changes what the route matches.")
-	CodeStatusOneSided = finding.Register("status-range-one-sided", finding.Warning,
+	CodeStatusOneSided = finding.Register("status-range-one-sided", finding.Error,
 		"A response status range with only min or only max: the proxy cannot convert it and drops that response class, so those responses are not classified as failures.")
-	CodeClassDropped = finding.Register("response-class-dropped-by-proxy", finding.Warning,
+	CodeClassDropped = finding.Register("response-class-dropped-by-proxy", finding.Error,
 		"A response class the proxy cannot convert is dropped: matching responses count as successes.")
 	CodeRetryBudgetDropped = finding.Register("retry-budget-dropped-by-proxy", finding.Error,
 		"The retry budget is outside what the proxy accepts (ttl 1s..60s, retryRatio 0..1000): it is dropped and retryable routes get no retries.")
-	CodeDstOverrideDropped = finding.Register("dst-override-dropped-by-proxy", finding.Warning,
+	CodeDstOverrideDropped = finding.Register("dst-override-dropped-by-proxy", finding.Error,
 		"A dstOverride the proxy drops: weight 0, or an authority that is not name:port.")
 	CodeNameNearMiss = finding.Register("name-near-miss", finding.Warning,
 		"A ServiceProfile whose name is close to, but not, the service's FQDN <svc>.<ns>.svc.<cluster-domain>: it is never used.")
 	CodeOpaquePort = finding.Register("opaque-port", finding.Warning,
 		"The port is opaque (annotation or control-plane default): traffic is proxied as TCP and HTTP routes never apply.")
+	CodeOpaquePortNoRoutes = finding.Register("opaque-port-no-routes", finding.Info,
+		"The port is opaque (annotation or control-plane default): traffic on it is proxied as TCP; HTTP routes would never apply there.")
 	CodeOpaqueProtocolStale = finding.Register("opaque-protocol-stale", finding.Info,
 		"The destination reported opaqueProtocol:false for a port the Service marks opaque: a known server bug on fresh subscriptions, not a configuration problem.")
-	CodeHTTPRouteIgnored = finding.Register("httproute-ignored", finding.Warning,
+	CodeHTTPRouteIgnored = finding.Register("httproute-ignored", finding.Error,
 		"HTTPRoutes are attached to this Service, but the ServiceProfile has routes or dstOverrides: proxies use the profile and ignore the HTTPRoutes.")
 	CodeClientOverride = finding.Register("client-override", finding.Info,
 		"A ServiceProfile with the service's FQDN lives in another namespace: clients in that namespace get it instead of the service's own.")
 	CodeDrift = finding.Register("served-differs", finding.Warning,
 		"What the destination serves differs from what the ServiceProfile in effect predicts (stale control plane, admission changes, or a control-plane bug).")
+	CodeLookupFailed = finding.Register("lookup-failed", finding.Error,
+		"The lookup itself failed (the destination answered an error, closed the stream, or became unreachable): what proxies get for this port is unknown.")
 )
 
 // Codes added for `check`: problems found in ServiceProfile objects
@@ -58,7 +62,7 @@ var (
 		"A document is not valid YAML, or not an object: kubectl cannot apply it.")
 	CodeSchemaInvalid = finding.Register("schema-invalid", finding.Error,
 		"The API server rejects the object: a field has the wrong type, a required field is missing, or the apiVersion is not served (CRD schema).")
-	CodeFieldPruned = finding.Register("field-pruned", finding.Warning,
+	CodeFieldPruned = finding.Register("field-pruned", finding.Error,
 		"An unknown field where the CRD schema prunes (e.g. isSuccess from old docs): kubectl's strict field validation rejects it, other clients see it silently removed, so it never has an effect.")
 	CodeFieldUnknown = finding.Register("field-unknown", finding.Error,
 		"An unknown field inside a nested condition (all/any/not), which the CRD keeps: the sp-validator webhook rejects the profile; without the webhook the control plane ignores the field.")
@@ -82,7 +86,7 @@ var (
 		"isRetryable on a route that can match POST or PATCH requests (or any method): retried requests may be applied twice.")
 	CodeRetryRatioAboveOne = finding.Register("retry-ratio-above-one", finding.Warning,
 		"retryBudget.retryRatio is above 1: the budget allows more retries than requests, which can multiply load on a failing service.")
-	CodeRegexPartlyAnchored = finding.Register("regex-partly-anchored", finding.Warning,
+	CodeRegexPartlyAnchored = finding.Register("regex-partly-anchored", finding.Error,
 		"A pathRegex with a top-level '|': the proxy adds ^ and $ as text, so only the first alternative is anchored at the start and only the last at the end.")
 	CodeRegexDiffersFromGo = finding.Register("regex-differs-from-go", finding.Info,
 		"A pathRegex construct that Go's regexp reads differently from the proxy's Rust regex (e.g. Unicode \\d, nested classes): tools that test it with Go may mislead.")

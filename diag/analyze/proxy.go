@@ -11,21 +11,6 @@ import (
 	"github.com/kubectl-profiles/kubectl-profiles/diag/source"
 )
 
-// ProxyDrops reports what linkerd2-proxy drops from a profile it is sent:
-// one finding per dropped route, response class, retry budget, timeout or
-// dstOverride, with RouteIndex/Route set for route-level drops.
-func ProxyDrops(dp *pb.DestinationProfile) []finding.Finding {
-	if dp == nil {
-		return nil
-	}
-	p, drops := proxy.Convert(dp)
-	var out []finding.Finding
-	for _, l := range dropIssues(dp, p, drops) {
-		out = append(out, l.f)
-	}
-	return out
-}
-
 // located is a finding and the ServiceProfile field it is about.
 type located struct {
 	f    finding.Finding
@@ -72,25 +57,24 @@ func dropIssues(dp *pb.DestinationProfile, p *proxy.Profile, drops []proxy.Drop)
 		cause := causeOf(ds)
 		switch {
 		case k.what == "name":
-			f.Code, f.Level = CodeNameDroppedByProxy, finding.Error
+			f.Code = CodeNameDroppedByProxy
 			f.Message = fmt.Sprintf("fully_qualified_name %q %s", dp.GetFullyQualifiedName(), cause)
 		case k.what == "budget":
-			f.Code, f.Level = CodeRetryBudgetDropped, finding.Error
+			f.Code = CodeRetryBudgetDropped
 			if retryable == 0 {
-				f.Level = finding.Info
 				f.Message = fmt.Sprintf("the proxy drops the retry budget (%s); no route is retryable, so this has no effect yet; use ttl 1s..60s and retryRatio 0..1000", cause)
 			} else {
 				f.Message = fmt.Sprintf("the proxy drops the retry budget (%s), so the %d retryable route(s) get no retries; use ttl 1s..60s and retryRatio 0..1000", cause, retryable)
 			}
 		case k.what == "timeout":
-			f.Code, f.Level = CodeTimeoutNegative, finding.Warning
+			f.Code = CodeTimeoutNegative
 			f.Message = "the timeout is negative: the proxy ignores it and the route has no timeout; use a positive duration such as 500ms"
 		case strings.HasPrefix(k.what, "dst"):
-			f.Code, f.Level = CodeDstOverrideDropped, finding.Warning
+			f.Code = CodeDstOverrideDropped
 			f.Message = fmt.Sprintf("the proxy drops %s: %s; use a non-zero weight and an authority of the form name:port", strings.TrimPrefix(k.what, "dst "), cause)
 		case strings.HasPrefix(k.what, "class"):
 			class := strings.TrimPrefix(k.what, "class ")
-			f.Code, f.Level = CodeClassDropped, finding.Warning
+			f.Code = CodeClassDropped
 			if oneSided(dp, k) {
 				f.Code = CodeStatusOneSided
 				f.Message = fmt.Sprintf("the proxy drops %s: %s; give both bounds (min: 503, max: 503 for one status)", class, cause)
@@ -98,7 +82,7 @@ func dropIssues(dp *pb.DestinationProfile, p *proxy.Profile, drops []proxy.Drop)
 				f.Message = fmt.Sprintf("the proxy drops %s: %s; matching responses fall to the next class or the default rule (5xx = failure)", class, cause)
 			}
 		case k.what == "route":
-			f.Code, f.Level = CodeRouteDropped, finding.Error
+			f.Code = CodeRouteDropped
 			if hasRegexDrop(ds) {
 				f.Code = CodeRegexDropped
 				f.Message = fmt.Sprintf("%s: the proxy drops the whole route, so its requests fall through to later routes", regexReason(ds))
@@ -106,7 +90,7 @@ func dropIssues(dp *pb.DestinationProfile, p *proxy.Profile, drops []proxy.Drop)
 				f.Message = fmt.Sprintf("%s: %s: the proxy drops the whole route, so its requests fall through to later routes", ds[0].Field, cause)
 			}
 		case k.what == "match":
-			f.Code, f.Level = CodeMatchDropped, finding.Warning
+			f.Code = CodeMatchDropped
 			f.Message = fmt.Sprintf("%s; the proxy drops just that part of the condition, so %s", cause, matchConsequence(ds[len(ds)-1].Reason))
 		}
 		out = append(out, located{f, path})

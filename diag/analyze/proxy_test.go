@@ -6,6 +6,7 @@ import (
 
 	"github.com/kubectl-profiles/kubectl-profiles/diag/finding"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/profile"
+	"github.com/kubectl-profiles/kubectl-profiles/diag/proxy"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/translate"
 )
 
@@ -19,7 +20,25 @@ func translateSpec(t *testing.T, spec string) []finding.Finding {
 	if err != nil {
 		t.Fatalf("translate: %v", err)
 	}
-	return ProxyDrops(dp)
+	kept, drops := proxy.Convert(dp)
+	f := &Facts{Scope: Decoded, Profile: sp, Translated: dp, Kept: kept, Drops: drops}
+	var out []finding.Finding
+	for _, is := range runOne(t, "proxy-drops", f) {
+		out = append(out, is.Finding)
+	}
+	return out
+}
+
+// runOne runs one analyzer of the registry over f.
+func runOne(t *testing.T, name string, f *Facts) []Issue {
+	t.Helper()
+	a, ok := analyzers[name]
+	if !ok {
+		t.Fatalf("no analyzer %s", name)
+	}
+	e := &Emitter{a: a, f: f}
+	a.Run(f, e)
+	return e.out
 }
 
 func TestProxyDrops(t *testing.T) {
@@ -52,7 +71,7 @@ func TestProxyDrops(t *testing.T) {
   - name: r
     condition:
       all: [{method: GET}, {pathRegex: '(?<=x)y'}]`,
-			code: CodeMatchDropped, level: finding.Warning, route: 0, says: "matches more requests"},
+			code: CodeMatchDropped, level: finding.Error, route: 0, says: "matches more requests"},
 		{name: "invalid method token drops the route", spec: `
   routes:
   - name: r
@@ -63,13 +82,13 @@ func TestProxyDrops(t *testing.T) {
   - name: r
     condition: {method: GET}
     responseClasses: [{condition: {status: {min: 500}}, isFailure: true}]`,
-			code: CodeStatusOneSided, level: finding.Warning, route: 0, says: "both min and max"},
+			code: CodeStatusOneSided, level: finding.Error, route: 0, says: "both min and max"},
 		{name: "empty status range", spec: `
   routes:
   - name: r
     condition: {method: GET}
     responseClasses: [{condition: {status: {}}, isFailure: true}]`,
-			code: CodeClassDropped, level: finding.Warning, route: 0},
+			code: CodeClassDropped, level: finding.Error, route: 0},
 		{name: "ttl 0s with retryable routes", spec: `
   routes:
   - name: r
@@ -82,7 +101,7 @@ func TestProxyDrops(t *testing.T) {
   - name: r
     condition: {method: GET}
   retryBudget: {retryRatio: 1001, minRetriesPerSecond: 10, ttl: 10s}`,
-			code: CodeRetryBudgetDropped, level: finding.Info, route: -1, says: "no effect"},
+			code: CodeRetryBudgetDropped, level: finding.Error, route: -1, says: "no effect"},
 		{name: "ttl above 60s", spec: `
   routes:
   - name: r
@@ -95,13 +114,13 @@ func TestProxyDrops(t *testing.T) {
   - name: r
     condition: {method: GET}
     timeout: -1s`,
-			code: CodeTimeoutNegative, level: finding.Warning, route: 0},
+			code: CodeTimeoutNegative, level: finding.Error, route: 0},
 		{name: "dst weight 0", spec: `
   dstOverrides: [{authority: a.ns.svc.cluster.local:80, weight: 0}]`,
-			code: CodeDstOverrideDropped, level: finding.Warning, route: -1, says: "weight 0"},
+			code: CodeDstOverrideDropped, level: finding.Error, route: -1, says: "weight 0"},
 		{name: "dst authority not name:port", spec: `
   dstOverrides: [{authority: "10.0.0.1:80", weight: 1}]`,
-			code: CodeDstOverrideDropped, level: finding.Warning, route: -1, says: "name:port"},
+			code: CodeDstOverrideDropped, level: finding.Error, route: -1, says: "name:port"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -129,8 +148,9 @@ func TestProxyDrops(t *testing.T) {
 	}
 }
 
-func TestProxyDropsNil(t *testing.T) {
-	if fs := ProxyDrops(nil); fs != nil {
-		t.Errorf("nil profile: %+v", fs)
+func TestProxyDropsNothingSent(t *testing.T) {
+	sp, _ := profile.Decode([]byte("spec: {routes: [{name: r, condition: {}}]}"))
+	if is := runOne(t, "proxy-drops", &Facts{Scope: Decoded, Profile: sp}); len(is) != 0 {
+		t.Errorf("nothing translated, yet: %+v", is)
 	}
 }

@@ -4,47 +4,16 @@ import (
 	"fmt"
 	"regexp"
 	"regexp/syntax"
-	"sort"
 	"strings"
 
 	pb "github.com/linkerd/linkerd2-proxy-api/go/destination"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/kubectl-profiles/kubectl-profiles/diag/finding"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/profile"
-	"github.com/kubectl-profiles/kubectl-profiles/diag/proxy"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/rustregex"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/source"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/translate"
 )
-
-// routeChecks are the analyzers that look at routes as the proxy keeps
-// them: names, reachability, retries, regex pitfalls.
-func (c *checker) routeChecks(sp *profile.ServiceProfile, dp *pb.DestinationProfile, p *proxy.Profile, drops []proxy.Drop) {
-	if len(sp.Spec.Routes) == 0 && len(sp.Spec.DstOverrides) == 0 {
-		c.add(CodeProfileWithoutRoutes, finding.Info, source.Path{"spec"},
-			"the profile has neither routes nor dstOverrides: proxies ignore it and use policy routes (HTTPRoutes), so its retryBudget has no effect")
-	}
-	c.duplicateNames(sp)
-	c.unreachable(dp, p, drops)
-	c.retries(sp, dp)
-	c.regexPitfalls(sp, p)
-}
-
-func (c *checker) duplicateNames(sp *profile.ServiceProfile) {
-	first := map[string]int{}
-	for i, r := range sp.Spec.Routes {
-		if r == nil || r.Name == "" {
-			continue
-		}
-		if j, dup := first[r.Name]; dup {
-			c.add(CodeRouteNameDuplicate, finding.Warning, routePath(i, "name"),
-				"route %d has the same name as route %d (%q): their metrics share the rt_route label and merge; give each route its own name", i, j, r.Name)
-			continue
-		}
-		first[r.Name] = i
-	}
-}
 
 // atom is one condition of a conjunction: a method or a path regex.
 type atom struct {
@@ -189,9 +158,21 @@ func literalPath(re string) (string, bool) {
 	return string(l.Rune), true
 }
 
+// Routes an earlier route always takes first (the first match wins).
+var _ = register(Analyzer{
+	Name:  "route-reachability",
+	Codes: []string{CodeRouteUnreachable},
+	Needs: []Scope{Decoded},
+	Run:   unreachable,
+})
+
 // unreachable reports routes that an earlier route always takes first.
 // Only routes the proxy keeps whole are compared.
-func (c *checker) unreachable(dp *pb.DestinationProfile, p *proxy.Profile, drops []proxy.Drop) {
+func unreachable(f *Facts, e *Emitter) {
+	dp, p, drops := f.Translated, f.Kept, f.Drops
+	if dp == nil || p == nil {
+		return
+	}
 	clean := map[int]bool{}
 	for _, r := range p.Routes {
 		clean[r.Index] = true
@@ -235,7 +216,7 @@ func (c *checker) unreachable(dp *pb.DestinationProfile, p *proxy.Profile, drops
 			if why == "" {
 				continue
 			}
-			c.add(CodeRouteUnreachable, finding.Error, routePath(j, "condition"),
+			e.At(CodeRouteUnreachable, routePath(j, "condition"),
 				"route %d %s %s: the first matching route wins, so this route never applies; move it before route %d, or narrow route %d",
 				i, quoteName(routes[i].GetMetricsLabels()["route"]), why, i, i)
 			break
@@ -288,66 +269,6 @@ func methods(m *pb.RequestMatch) (set map[string]bool, all bool) {
 		return set, false
 	}
 	return nil, true
-}
-
-func (c *checker) retries(sp *profile.ServiceProfile, dp *pb.DestinationProfile) {
-	for i, r := range dp.GetRoutes() {
-		if !r.GetIsRetryable() {
-			continue
-		}
-		set, all := methods(r.GetCondition())
-		var risky []string
-		for _, m := range []string{"POST", "PATCH"} {
-			if all || set[m] {
-				risky = append(risky, m)
-			}
-		}
-		if len(risky) == 0 {
-			continue
-		}
-		what := "it matches " + strings.Join(risky, " and ") + " requests"
-		if all {
-			what = "its condition does not limit the method, so it also matches POST and PATCH requests"
-		}
-		c.add(CodeRetryNonIdempotent, finding.Warning, routePath(i, "isRetryable"),
-			"isRetryable is set but %s: a retried request that reached the server may be applied twice; retry only idempotent methods (GET, HEAD, PUT, DELETE) or make the handler idempotent", what)
-	}
-	if rb := sp.Spec.RetryBudget; rb != nil && rb.RetryRatio > 1 && rb.RetryRatio <= 1000 {
-		c.add(CodeRetryRatioAboveOne, finding.Warning, source.Path{"spec", "retryBudget", "retryRatio"},
-			"retryRatio %v allows %v retries per request: a failing service gets more retries than requests; keep it at or below 1 (0.2 is the default)", rb.RetryRatio, rb.RetryRatio)
-	}
-}
-
-// regexPitfalls reports regexes the proxy keeps but reads in a way the
-// author may not expect.
-func (c *checker) regexPitfalls(sp *profile.ServiceProfile, p *proxy.Profile) {
-	for i, r := range sp.Spec.Routes {
-		if r == nil {
-			continue
-		}
-		var regexes []source.Path
-		collectRegexes(r.Condition, routePath(i, "condition"), &regexes)
-		for _, path := range regexes {
-			re := regexAt(r.Condition, path[4:])
-			if alt := topLevelAlternation(strings.TrimSpace(re)); alt && rustregex.Check(anchor(re)) == nil {
-				c.add(CodeRegexPartlyAnchored, finding.Warning, path,
-					"pathRegex %q has a top-level '|': the proxy matches %q, where ^ binds only to the first alternative and $ only to the last, so it also matches paths that merely start or end like them; wrap it in a group: (%s)",
-					re, anchor(re), strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(re), "^"), "$"))
-			}
-		}
-	}
-	for _, kr := range p.Routes {
-		if len(kr.GoDifferences) == 0 {
-			continue
-		}
-		var notes []string
-		for _, d := range kr.GoDifferences {
-			notes = append(notes, fmt.Sprintf("%q: Rust %s, Go %s", d.Construct, d.Rust, d.Go))
-		}
-		sort.Strings(notes)
-		c.add(CodeRegexDiffersFromGo, finding.Info, routePath(kr.Index, "condition"),
-			"the proxy's Rust regex reads this route's pathRegex differently from Go's regexp (%s): test it against the proxy's semantics, not with Go-based tools", strings.Join(notes, "; "))
-	}
 }
 
 // collectRegexes lists the paths of every pathRegex in a condition.

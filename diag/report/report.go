@@ -22,6 +22,15 @@ type Report struct {
 	Client    Client       `json:"client"`
 	Overrides []string     `json:"overrides"`
 	Ports     []PortReport `json:"ports"`
+	// NotLookedUp lists what was not looked up and why (a Service without
+	// ports, a UDP/SCTP-only port, a Service lacking --port). Always a list.
+	NotLookedUp []NotLookedUp `json:"notLookedUp"`
+}
+
+// NotLookedUp is a port (0: the whole Service) that get did not look up.
+type NotLookedUp struct {
+	Port   uint32 `json:"port,omitempty"`
+	Reason string `json:"reason"`
 }
 
 // ServiceID names a Service.
@@ -67,6 +76,9 @@ type Lookup struct {
 	// Result is "served", "silent" (nothing within the timeout) or "error".
 	Result string `json:"result"`
 	Error  string `json:"error,omitempty"`
+	// Waited is how long a silent lookup was waited for (a Go duration):
+	// --timeout, or less for a lookup predicted silent (adaptive wait).
+	Waited string `json:"waited,omitempty"`
 }
 
 // Lookup results.

@@ -1,16 +1,16 @@
-package report
+package analyze
 
 import (
 	"fmt"
 	"strings"
 
-	"github.com/kubectl-profiles/kubectl-profiles/diag/expect"
+	"github.com/kubectl-profiles/kubectl-profiles/diag/model"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/profile"
 )
 
 // NearMiss explains why a ServiceProfile name looks meant for svc but is not
 // its FQDN, or returns "" when it does not look related.
-func NearMiss(name string, svc expect.Service, clusterDomain string, known map[NamespacedName]bool, ns string) string {
+func NearMiss(name string, svc model.Service, clusterDomain string, known map[model.NamespacedName]bool, ns string) string {
 	if clusterDomain == "" {
 		clusterDomain = profile.DefaultClusterDomain
 	}
@@ -31,7 +31,7 @@ func NearMiss(name string, svc expect.Service, clusterDomain string, known map[N
 			strings.TrimPrefix(name, prefix), clusterDomain)
 	}
 	// A well-formed name of another existing Service is that Service's profile.
-	if ref, ok := profile.ParseFQDN(name, clusterDomain); ok && known[NamespacedName{Namespace: ref.Namespace, Name: ref.Name}] {
+	if ref, ok := profile.ParseFQDN(name, clusterDomain); ok && known[model.NamespacedName{Namespace: ref.Namespace, Name: ref.Name}] {
 		return ""
 	}
 	if d := profile.EditDistance(name, fqdn, 3); d > 0 && d <= 2 {
@@ -39,3 +39,21 @@ func NearMiss(name string, svc expect.Service, clusterDomain string, known map[N
 	}
 	return ""
 }
+
+// ServiceProfiles whose names are close to, but not, the Service's FQDN.
+var _ = register(Analyzer{
+	Name:  "name-near-miss",
+	Codes: []string{CodeNameNearMiss},
+	Needs: []Scope{Served},
+	Run: func(f *Facts, e *Emitter) {
+		l := f.Lookup
+		for _, n := range l.NearbyProfiles {
+			if n.Name == l.Outcome.FQDN {
+				continue
+			}
+			if why := NearMiss(n.Name, l.Service, f.ClusterDomain, l.KnownServices, n.Namespace); why != "" {
+				e.At(CodeNameNearMiss, nil, "ServiceProfile %s/%s is never used: %s; rename it to %s", n.Namespace, n.Name, why, l.Outcome.FQDN)
+			}
+		}
+	},
+})

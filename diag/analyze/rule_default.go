@@ -1,0 +1,32 @@
+package analyze
+
+import (
+	"fmt"
+
+	"github.com/kubectl-profiles/kubectl-profiles/diag/expect"
+)
+
+// No ServiceProfile is in effect: the default profile has no routes.
+var _ = register(Analyzer{
+	Name:  "default-profile",
+	Codes: []string{CodeDefaultProfile},
+	Needs: []Scope{Served},
+	Run: func(f *Facts, e *Emitter) {
+		l := f.Lookup
+		out := l.Outcome
+		if out.Source != expect.SourceDefault {
+			return
+		}
+		if len(out.Ignored) > 0 {
+			e.At(CodeDefaultProfile, nil, "ServiceProfile %s/%s exists but the control plane cannot decode it (profile-undecodable), so the default profile is served: fix that object rather than create another",
+				out.Ignored[0].Namespace, out.Ignored[0].Name)
+			return
+		}
+		where := "namespace " + l.Service.Namespace
+		if l.ClientNamespace != "" && l.ClientNamespace != l.Service.Namespace {
+			where = fmt.Sprintf("namespaces %s (client) or %s (service)", l.ClientNamespace, l.Service.Namespace)
+		}
+		e.At(CodeDefaultProfile, nil, "no ServiceProfile named %s in %s: the default profile is served, so there are no routes, no per-route metrics (rt_route), retries or timeouts; create one to get them",
+			out.FQDN, where)
+	},
+})
