@@ -77,7 +77,7 @@ func Routes(groups []Group) []*profile.RouteSpec {
 	var list []entry
 	for _, g := range groups {
 		e := entry{g.Method, g.Template}
-		if g.IsOther() || seen[e] || catchAll(g.Template) {
+		if !proposed(g) || seen[e] {
 			continue
 		}
 		seen[e] = true
@@ -103,6 +103,39 @@ func Routes(groups []Group) []*profile.RouteSpec {
 		})
 	}
 	return routes
+}
+
+// proposed tells whether Routes gives group g a route: not the other
+// bucket (its requests have no template), not a catch-all.
+func proposed(g Group) bool {
+	return !g.IsOther() && !catchAll(g.Template)
+}
+
+// Coverage says how many of the requests counted in groups the routes of
+// Routes(groups) are made for: Covered are the requests of the groups that
+// get a route; Other fell into the other bucket (more distinct templates
+// than the Grouper keeps, or overlong methods) and CatchAll have a
+// catch-all template (a first path segment longer than MaxPathLen); no
+// route is proposed for those two.
+type Coverage struct {
+	Total, Covered, Other, CatchAll int
+}
+
+// CoverageOf computes the Coverage of Routes(groups).
+func CoverageOf(groups []Group) Coverage {
+	var c Coverage
+	for _, g := range groups {
+		c.Total += g.Count
+		switch {
+		case g.IsOther():
+			c.Other += g.Count
+		case !proposed(g):
+			c.CatchAll += g.Count
+		default:
+			c.Covered += g.Count
+		}
+	}
+	return c
 }
 
 // catchAll tells a template that would match every path of its method

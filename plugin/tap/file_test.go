@@ -42,14 +42,21 @@ func TestFileWideGolden(t *testing.T) {
 }
 
 func TestFileDefaultFormat(t *testing.T) {
-	out, _, code := run(t, "", "tap", "--file", capture, "--profile", spFile, "-n", "booksapp")
+	out, errOut, code := run(t, "", "tap", "--file", capture, "--profile", spFile, "-n", "booksapp")
 	if code != 0 {
 		t.Fatal(code)
 	}
 	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
-	if len(lines) != 34 {
-		t.Fatalf("%d lines, want one per event (34)", len(lines))
+	if len(lines) != 35 {
+		t.Fatalf("%d lines, want one per event (34) and the conclusion", len(lines))
 	}
+	// The probe to the pod IP is not classified: the conclusion says so,
+	// on stdout and on stderr (no false all-clear).
+	const concl = "1 of 12 requests could not be classified: no Service name in the request: 1 (rt_route=?)"
+	if lines[34] != "# "+concl || !strings.Contains(errOut, concl+"\n") {
+		t.Errorf("conclusion: stdout %q, stderr %q", lines[34], errOut)
+	}
+	lines = lines[:34]
 	want := []string{
 		"req id=3:0 proxy=in  src=10.42.0.20:51000 dst=10.42.0.12:7000 tls=true :method=GET :authority=webapp:7000 :path=/books/1234 rt_route=GET /books/{id}",
 		"rsp id=3:0 proxy=in  src=10.42.0.20:51000 dst=10.42.0.12:7000 tls=true :status=200 latency=2735µs rt_route=GET /books/{id}",

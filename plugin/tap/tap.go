@@ -7,7 +7,7 @@ package tap
 import (
 	"bufio"
 	"context"
-	"errors"
+	"fmt"
 	"io"
 	"time"
 
@@ -67,7 +67,7 @@ asking the destination service. With both, no cluster is needed.`,
 	f := cmd.Flags()
 	o.AddFlags(f)
 	f.StringVarP(&o.Output, "output", "o", "", "output format: wide (all labels) or json (one object per line); default: linkerd's short lines")
-	f.DurationVar(&o.Duration, "duration", 0, "stop after this long (default: until Ctrl-C; ignored with --file)")
+	f.DurationVar(&o.Duration, "duration", 0, "stop after this long (default: until Ctrl-C; not with --file)")
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"wide", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	o.Options.RegisterCompletion(cmd)
 	return cmd
@@ -84,6 +84,9 @@ func (o *Options) Validate() error {
 	}
 	if o.Duration < 0 {
 		return cli.Usagef("--duration must not be negative")
+	}
+	if err := o.RefuseWithFile("duration"); err != nil {
+		return err
 	}
 	// linkerd extracts headers only for -o json, which prints them.
 	// Always: the inbound proxy picks the profile named by the
@@ -102,21 +105,19 @@ func (o *Options) Run(ctx context.Context) error {
 	}
 	s, err := o.Open(ctx, o.args, o.Streams.ErrOut, o.Streams.In)
 	if err != nil {
-		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			return nil // stopped (Ctrl-C or --duration) while a quiet tap started
-		}
-		return err // including an API server that never took the request
+		return tapsession.Stopped(err, o.Streams.ErrOut) // quiet when stopped before the tap started
 	}
 	defer s.Close()
 
 	w := bufio.NewWriterSize(o.Streams.Out, 64<<10)
 	defer w.Flush()
 	corr := tapclient.NewCorrelator(0)
+	var tally tapprofile.Tally
 	var line []byte
 	for {
 		ev, err := s.Next(ctx)
 		if err == io.EOF {
-			return w.Flush()
+			return o.conclude(w, &tally, s.Live)
 		}
 		if err != nil {
 			_ = w.Flush()
@@ -125,6 +126,9 @@ func (o *Options) Run(ctx context.Context) error {
 		res := tapprofile.Result{Status: tapprofile.Unknown, Reason: "the tap did not see this request"}
 		if req := corr.Observe(ev); req != nil {
 			res = s.Classifier.Classify(ctx, req)
+			if ev.Kind == tapclient.KindRequest {
+				tally.Add(res)
+			}
 		}
 		line = line[:0]
 		if o.Output == cli.OutputJSON {
@@ -143,4 +147,29 @@ func (o *Options) Run(ctx context.Context) error {
 			}
 		}
 	}
+}
+
+// conclude ends a run that saw its whole input: it says, on stderr and
+// (except for NDJSON, whose objects carry each reason) at the end of
+// stdout, how many requests could not be classified and why, so rt_route=?
+// lines are never mistaken for a clean result.
+func (o *Options) conclude(w *bufio.Writer, t *tapprofile.Tally, live bool) error {
+	msg := t.Unclassified()
+	if msg != "" && o.Output != cli.OutputJSON {
+		if _, err := fmt.Fprintf(w, "# %s (rt_route=?)\n", cli.Escape(msg)); err != nil {
+			return err
+		}
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	switch {
+	case msg != "":
+		fmt.Fprintf(o.Streams.ErrOut, "%s (rt_route=?)\n", cli.Escape(msg))
+	case t.Requests == 0 && live:
+		fmt.Fprintln(o.Streams.ErrOut, "no requests seen")
+	case t.Requests == 0:
+		fmt.Fprintf(o.Streams.ErrOut, "no requests in %s (after the filters)\n", cli.Escape(o.File))
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package tapprofile
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -10,6 +11,7 @@ import (
 	pb "github.com/linkerd/linkerd2-proxy-api/go/destination"
 
 	"github.com/kubectl-profiles/kubectl-profiles/diag/proxy"
+	"github.com/kubectl-profiles/kubectl-profiles/diag/report"
 	"github.com/kubectl-profiles/kubectl-profiles/tapclient"
 )
 
@@ -57,6 +59,16 @@ type Result struct {
 	Reason string
 }
 
+// Reasons a request is Unknown (Result.Reason).
+const (
+	ReasonNoService = "no Service name in the request"
+	ReasonTooMany   = "too many distinct services"
+	ReasonFailed    = "profile lookup failed"
+	ReasonSilent    = "profile lookup silent"
+	ReasonNoProfile = "no profile"
+	ReasonStopped   = "stopped before the profile lookup answered"
+)
+
 // Source answers profile lookups. It is called at most once per Key, from
 // its own goroutine, with a context that ends after the lookup timeout.
 // note, when not empty, is reported once (e.g. "no --profile file for this
@@ -67,13 +79,17 @@ type Source interface {
 
 // Defaults for Classifier.
 const (
-	DefaultTimeout    = 5 * time.Second
-	DefaultMaxLookups = 1024
+	DefaultTimeout     = 5 * time.Second
+	DefaultMaxLookups  = 1024
+	DefaultConcurrency = 32
 )
 
 // Classifier classifies request events. Each distinct Key is looked up once
-// in its own goroutine; the first event needing it waits at most Timeout
-// (plus a little) for the answer, later ones never wait. Failed and silent
+// in its own goroutine, at most Concurrency at a time; the first event
+// needing it waits at most Timeout (plus a little) for the answer, later
+// ones never wait. Prefetch starts lookups ahead of Classify, so a reader
+// that looks ahead (a capture file) waits for many lookups at once instead
+// of one after the other. Failed and silent
 // lookups are remembered as Unknown and reported once through Warn. The
 // cache holds at most MaxLookups keys, so memory stays bounded whatever
 // authorities the traffic carries. Classify is not safe for concurrent use.
@@ -84,6 +100,9 @@ type Classifier struct {
 	Timeout time.Duration
 	// MaxLookups bounds the cache (DefaultMaxLookups when zero).
 	MaxLookups int
+	// Concurrency bounds the lookups in flight (DefaultConcurrency when
+	// zero).
+	Concurrency int
 	// Warn receives one-line messages, each at most once (nil: dropped).
 	Warn func(string)
 
@@ -92,6 +111,7 @@ type Classifier struct {
 	warned  map[string]bool
 	full    bool
 	pending sync.WaitGroup
+	slots   chan struct{} // one per lookup in flight
 }
 
 type entry struct {
@@ -113,14 +133,14 @@ type entry struct {
 func (c *Classifier) Classify(ctx context.Context, ev *tapclient.Event) Result {
 	k, ok := c.Resolver.Lookup(ev)
 	if !ok {
-		return Result{Status: Unknown, Reason: "no Service name in the request"}
+		return Result{Status: Unknown, Reason: ReasonNoService}
 	}
-	e := c.entry(ctx, k)
+	e, reason := c.entry(ctx, k, true)
 	if e == nil {
-		return Result{Status: Unknown, Key: k, HasKey: true, Reason: "too many distinct services"}
+		return Result{Status: Unknown, Key: k, HasKey: true, Reason: reason}
 	}
-	if !c.wait(ctx, e) {
-		return Result{Status: Unknown, Key: e.key, HasKey: true, Reason: "profile lookup still pending"}
+	if reason := c.wait(ctx, e); reason != "" {
+		return Result{Status: Unknown, Key: e.key, HasKey: true, Reason: reason}
 	}
 	if e.prof == nil {
 		return Result{Status: Unknown, Key: e.key, HasKey: true, Reason: e.reason}
@@ -135,14 +155,30 @@ func (c *Classifier) Classify(ctx context.Context, ev *tapclient.Event) Result {
 	return Result{Status: Matched, Route: name, RouteIndex: idx, Key: e.key, HasKey: true}
 }
 
-// entry finds or starts the lookup for k; nil when the cache is full.
-func (c *Classifier) entry(ctx context.Context, k Key) *entry {
+// Prefetch starts the lookup that request event ev needs, unless it was
+// started already, the event names no Service, or no slot is free: it
+// returns false only in that last case (try again after Classify).
+func (c *Classifier) Prefetch(ctx context.Context, ev *tapclient.Event) bool {
+	k, ok := c.Resolver.Lookup(ev)
+	if !ok {
+		return true
+	}
+	e, reason := c.entry(ctx, k, false)
+	return e != nil || reason != errNoSlot
+}
+
+const errNoSlot = "no free lookup slot"
+
+// entry finds or starts the lookup for k. When it returns nil, reason says
+// why: the cache is full, ctx ended while waiting for a slot, or (block
+// false) no slot is free.
+func (c *Classifier) entry(ctx context.Context, k Key, block bool) (*entry, string) {
 	if c.last != nil && c.last.key == k {
-		return c.last
+		return c.last, ""
 	}
 	if e, ok := c.cache[k]; ok { // no allocation: lookups by value
 		c.last = e
-		return e
+		return e, ""
 	}
 	max := c.MaxLookups
 	if max <= 0 {
@@ -156,7 +192,26 @@ func (c *Classifier) entry(ctx context.Context, k Key) *entry {
 			c.full = true
 			c.warn(fmt.Sprintf("more than %d distinct services in the traffic: requests to further ones are not classified", max))
 		}
-		return nil
+		return nil, ReasonTooMany
+	}
+	if c.slots == nil {
+		n := c.Concurrency
+		if n <= 0 {
+			n = DefaultConcurrency
+		}
+		c.slots = make(chan struct{}, n)
+	}
+	select {
+	case c.slots <- struct{}{}:
+	default:
+		if !block {
+			return nil, errNoSlot
+		}
+		select {
+		case c.slots <- struct{}{}:
+		case <-ctx.Done():
+			return nil, ReasonStopped
+		}
 	}
 	k.Service, k.Namespace, k.ClientNamespace = strings.Clone(k.Service), strings.Clone(k.Namespace), strings.Clone(k.ClientNamespace)
 	timeout := c.timeout()
@@ -166,7 +221,7 @@ func (c *Classifier) entry(ctx context.Context, k Key) *entry {
 	c.last = e
 	c.pending.Add(1)
 	go c.fetch(ctx, e, timeout)
-	return e
+	return e, ""
 }
 
 func (c *Classifier) timeout() time.Duration {
@@ -176,33 +231,43 @@ func (c *Classifier) timeout() time.Duration {
 	return DefaultTimeout
 }
 
+// fetch runs one lookup. The source bounds it by the Classifier's timeout
+// (Destination) or by ctx's deadline, a little later, whichever it uses.
 func (c *Classifier) fetch(ctx context.Context, e *entry, timeout time.Duration) {
 	defer c.pending.Done()
 	defer close(e.done)
-	lctx, cancel := context.WithTimeout(ctx, timeout)
+	defer func() { <-c.slots }()
+	lctx, cancel := context.WithTimeout(ctx, timeout+timeout/20+50*time.Millisecond)
 	defer cancel()
 	dp, note, err := c.Source.Profile(lctx, e.key)
 	e.note, e.err = note, err
-	if err != nil {
-		e.reason = "profile lookup failed"
+	switch {
+	case err != nil && ctx.Err() != nil:
+		e.reason, e.err = ReasonStopped, nil // Ctrl-C or the end of the run: not a failure
 		return
-	}
-	if dp == nil {
-		e.reason = "no profile"
+	case errors.Is(err, report.ErrSilent):
+		e.reason = ReasonSilent
+		return
+	case err != nil:
+		e.reason = ReasonFailed
+		return
+	case dp == nil:
+		e.reason = ReasonNoProfile
 		return
 	}
 	e.prof, e.drops = proxy.Convert(dp)
 }
 
 // wait blocks until e is answered, its deadline passes or ctx ends, and
-// reports the answer the first time it is seen.
-func (c *Classifier) wait(ctx context.Context, e *entry) bool {
+// reports the answer the first time it is seen. It returns "" once e is
+// answered, else why the request is not classified.
+func (c *Classifier) wait(ctx context.Context, e *entry) string {
 	select {
 	case <-e.done:
 	default:
 		d := time.Until(e.deadline)
 		if d <= 0 {
-			return false
+			return ReasonSilent
 		}
 		t := time.NewTimer(d)
 		select {
@@ -210,17 +275,17 @@ func (c *Classifier) wait(ctx context.Context, e *entry) bool {
 			t.Stop()
 		case <-t.C:
 			c.warn(fmt.Sprintf("profile lookup of %s (client namespace %q) did not answer in time: its requests are not classified until it does", e.path, e.key.ClientNamespace))
-			return false
+			return ReasonSilent
 		case <-ctx.Done():
 			t.Stop()
-			return false
+			return ReasonStopped
 		}
 	}
 	if !e.seen {
 		e.seen = true
 		c.report(e)
 	}
-	return true
+	return ""
 }
 
 func (c *Classifier) report(e *entry) {

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -32,6 +33,11 @@ import (
 // is printed (once); the tap keeps waiting.
 const DefaultIdleTimeout = 10 * time.Second
 
+// lookahead is how many events of a capture are read ahead of the one
+// returned, so that the profile lookups they need run at the same time
+// (bounded by --concurrency) instead of one after the other.
+const lookahead = 256
+
 // Options are the flags both commands share.
 type Options struct {
 	Flags *genericclioptions.ConfigFlags
@@ -45,8 +51,40 @@ type Options struct {
 	Dest                            destination.Flags
 	// IdleTimeout: silence after which a live tap prints a hint.
 	IdleTimeout time.Duration
+	// Concurrency bounds the profile lookups in flight.
+	Concurrency int
 	// ExtractHeaders asks the proxies for headers (set by the command).
 	ExtractHeaders bool
+
+	fs *pflag.FlagSet // to tell flags given from defaults
+}
+
+// Changed tells whether flag name was given on the command line.
+func (o *Options) Changed(name string) bool {
+	return o.fs != nil && o.fs.Changed(name)
+}
+
+// liveOnly are the flags that only act on a live tap: with --file they
+// would be silently ignored. (--to, --to-namespace and the request filters
+// do filter a capture.)
+var liveOnly = []string{"selector", "max-rps", "idle-timeout"}
+
+// destinationOnly are the flags that only act on the destination service:
+// with --profile they would be silently ignored.
+var destinationOnly = []string{"destination-addr", "linkerd-namespace", "timeout", "concurrency"}
+
+// RefuseWithFile is a usage error when any of names was given with --file:
+// each would be silently ignored.
+func (o *Options) RefuseWithFile(names ...string) error {
+	if o.File == "" {
+		return nil
+	}
+	for _, name := range names {
+		if o.Changed(name) {
+			return cli.Usagef("--%s has no effect with --file (it applies to a live tap; a capture was already taken): drop it", name)
+		}
+	}
+	return nil
 }
 
 // AddFlags registers the shared flags.
@@ -63,6 +101,8 @@ func (o *Options) AddFlags(f *pflag.FlagSet) {
 	f.StringArrayVar(&o.Profiles, "profile", nil, "match against this ServiceProfile file instead of asking the destination service (repeatable)")
 	o.Dest.AddFlags(f, "how long to wait for each profile lookup")
 	f.DurationVar(&o.IdleTimeout, "idle-timeout", DefaultIdleTimeout, "say so on stderr when a live tap has seen no request for this long (it keeps waiting)")
+	f.IntVar(&o.Concurrency, "concurrency", tapprofile.DefaultConcurrency, "how many profile lookups run at once over the single gRPC connection")
+	o.fs = f
 }
 
 // Validate checks the flags and arguments before anything touches the
@@ -82,6 +122,25 @@ func (o *Options) Validate(args []string) error {
 	}
 	if o.IdleTimeout <= 0 {
 		return cli.Usagef("--idle-timeout must be positive")
+	}
+	if o.Concurrency < 1 {
+		return cli.Usagef("--concurrency must be at least 1")
+	}
+	if o.File != "" && len(args) > 0 {
+		return cli.Usagef("--file replays a saved capture: drop the target %q (the capture was already taken from one; -n still names the namespace of events without namespace labels)", strings.Join(args, " "))
+	}
+	if err := o.RefuseWithFile(liveOnly...); err != nil {
+		return err
+	}
+	if len(o.Profiles) > 0 {
+		for _, name := range destinationOnly {
+			if o.Changed(name) {
+				return cli.Usagef("--%s has no effect with --profile (profiles come from the files, not from the destination service): drop it", name)
+			}
+		}
+	}
+	if o.File == "-" && slices.Contains(o.Profiles, "-") {
+		return cli.Usagef("--file - and --profile - cannot both read stdin: save one of them to a file")
 	}
 	if o.ToNamespace != "" && o.To == "" {
 		return cli.Usagef("--to-namespace needs --to")
@@ -108,6 +167,9 @@ type Session struct {
 	Classifier *tapprofile.Classifier
 	// Live is false when reading a capture file.
 	Live bool
+	// Prefetch selects the request events of a capture whose lookups are
+	// started ahead of Next (nil: all): those the command will classify.
+	Prefetch func(*tapclient.Event) bool
 
 	errOut io.Writer
 	idle   time.Duration
@@ -118,6 +180,13 @@ type Session struct {
 	filter *filter
 	count  int
 	warned bool
+
+	// Read-ahead of a capture: queue[:started] have their lookup started
+	// (or need none); readErr is the reader's end, returned once queue is
+	// drained.
+	queue   []*tapclient.Event
+	started int
+	readErr error
 }
 
 // Open resolves the target, prepares the profile source and starts the tap
@@ -136,9 +205,10 @@ func (o *Options) Open(ctx context.Context, args []string, errOut io.Writer, std
 		defaultNS = req.Target.Name
 	}
 	s.Classifier = &tapprofile.Classifier{
-		Resolver: tapprofile.Resolver{ClusterDomain: o.Dest.ClusterDomain, DefaultNamespace: defaultNS},
-		Timeout:  o.Dest.Timeout,
-		Warn:     func(msg string) { fmt.Fprintf(errOut, "warning: %s\n", cli.Escape(msg)) },
+		Resolver:    tapprofile.Resolver{ClusterDomain: o.Dest.ClusterDomain, DefaultNamespace: defaultNS},
+		Timeout:     o.Dest.Timeout,
+		Concurrency: o.Concurrency,
+		Warn:        func(msg string) { fmt.Fprintf(errOut, "warning: %s\n", cli.Escape(msg)) },
 	}
 
 	var cfg *rest.Config
@@ -155,7 +225,7 @@ func (o *Options) Open(ctx context.Context, args []string, errOut io.Writer, std
 	}
 
 	if len(o.Profiles) > 0 {
-		files, err := tapprofile.LoadFiles(o.Profiles, o.Dest.ClusterDomain, defaultNS)
+		files, err := tapprofile.LoadFiles(o.Profiles, stdin, o.Dest.ClusterDomain, defaultNS)
 		if err != nil {
 			return nil, err
 		}
@@ -173,10 +243,15 @@ func (o *Options) Open(ctx context.Context, args []string, errOut io.Writer, std
 		}
 		dest, err := o.Dest.Connect(ctx, c, cs)
 		if err != nil {
+			if ctx.Err() != nil {
+				// Ctrl-C or --duration during the port-forward: the caller
+				// ends quietly, as for a tap stopped before it started.
+				return nil, ctx.Err()
+			}
 			return nil, fmt.Errorf("%v (or match against a file with --profile)", err)
 		}
 		s.dest = dest
-		s.Classifier.Source = &tapprofile.Destination{Client: dest, ClusterDomain: o.Dest.ClusterDomain}
+		s.Classifier.Source = &tapprofile.Destination{Client: dest, ClusterDomain: o.Dest.ClusterDomain, Timeout: o.Dest.Timeout}
 	}
 
 	if !s.Live {
@@ -262,26 +337,7 @@ func (o *Options) request(args []string, ns string) (tapclient.Request, error) {
 // tap ends, or when ctx ends (duration reached, Ctrl-C).
 func (s *Session) Next(ctx context.Context) (*tapclient.Event, error) {
 	if !s.Live {
-		for {
-			s.count++
-			if s.count&1023 == 0 && ctx.Err() != nil {
-				return nil, io.EOF
-			}
-			ev, err := s.reader.Next()
-			if err != nil {
-				if err == io.EOF && s.reader.Truncated {
-					fmt.Fprintf(s.errOut, "warning: the capture ends inside the object starting at line %d (cut short?): ignored it\n", s.reader.TruncatedLine)
-					s.reader.Truncated = false
-				}
-				if err != io.EOF {
-					err = fmt.Errorf("--file %s", err)
-				}
-				return nil, err
-			}
-			if s.filter.pass(ev) {
-				return ev, nil
-			}
-		}
+		return s.nextFromFile(ctx)
 	}
 	for {
 		ev, err := s.stream.Next()
@@ -297,6 +353,70 @@ func (s *Session) Next(ctx context.Context) (*tapclient.Event, error) {
 		}
 		return ev, err
 	}
+}
+
+// nextFromFile returns the capture's events in order, reading up to
+// lookahead events ahead and starting the profile lookups they need, as
+// many at once as the Classifier allows.
+func (s *Session) nextFromFile(ctx context.Context) (*tapclient.Event, error) {
+	if ctx.Err() != nil {
+		return nil, io.EOF
+	}
+	s.fill(ctx)
+	if len(s.queue) == 0 {
+		err := s.readErr
+		if err == io.EOF && s.reader.Truncated {
+			fmt.Fprintf(s.errOut, "warning: the capture ends inside the object starting at line %d (cut short?): ignored it\n", s.reader.TruncatedLine)
+			s.reader.Truncated = false
+		}
+		if err != io.EOF {
+			err = fmt.Errorf("--file %s", err)
+		}
+		return nil, err
+	}
+	ev := s.queue[0]
+	s.queue[0] = nil
+	s.queue = s.queue[1:]
+	if s.started > 0 {
+		s.started--
+	}
+	return ev, nil
+}
+
+// fill starts the lookups that waited for a free slot, then reads events
+// until lookahead are queued, the capture ends, or a lookup finds no slot.
+func (s *Session) fill(ctx context.Context) {
+	for ; s.started < len(s.queue); s.started++ {
+		if !s.prefetch(ctx, s.queue[s.started]) {
+			return
+		}
+	}
+	for s.readErr == nil && len(s.queue) < lookahead {
+		if s.count++; s.count&1023 == 0 && ctx.Err() != nil {
+			return
+		}
+		ev, err := s.reader.Next()
+		if err != nil {
+			s.readErr = err
+			return
+		}
+		if !s.filter.pass(ev) {
+			continue
+		}
+		s.queue = append(s.queue, ev)
+		if !s.prefetch(ctx, ev) {
+			return
+		}
+		s.started++
+	}
+}
+
+// prefetch starts ev's lookup; false when it needs one and no slot is free.
+func (s *Session) prefetch(ctx context.Context, ev *tapclient.Event) bool {
+	if ev.Kind != tapclient.KindRequest || s.Prefetch != nil && !s.Prefetch(ev) {
+		return true
+	}
+	return s.Classifier.Prefetch(ctx, ev)
 }
 
 // Stop ends a live tap early: Next then returns io.EOF. Safe to call from
@@ -328,4 +448,19 @@ func (o *Options) RegisterCompletion(cmd *cobra.Command) {
 	cmd.ValidArgsFunction = completion.CompleteResources(o.Flags, completion.Workloads...)
 	_ = cmd.RegisterFlagCompletionFunc("to", completion.CompleteResources(o.Flags, append([]string{"services"}, completion.Workloads...)...))
 	_ = cmd.RegisterFlagCompletionFunc("to-namespace", completion.CompleteNamespaces(o.Flags))
+}
+
+// Stopped is how a command ends when Open failed: quietly when the run's
+// context ended first (Ctrl-C, or --duration while the port-forward or the
+// tap was still starting; then one line says nothing was tapped), with err
+// otherwise.
+func Stopped(err error, errOut io.Writer) error {
+	switch {
+	case errors.Is(err, context.Canceled):
+		return nil
+	case errors.Is(err, context.DeadlineExceeded):
+		fmt.Fprintln(errOut, "--duration ended before the tap started: nothing was tapped")
+		return nil
+	}
+	return err
 }

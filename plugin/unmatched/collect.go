@@ -26,7 +26,7 @@ type Service struct {
 
 // counters are read by the progress line from another goroutine.
 type counters struct {
-	events, requests, matched, unmatched, unknown, other, dropped atomic.Int64
+	events, requests, matched, unmatched, other, dropped atomic.Int64
 }
 
 // collector turns classified events into per-service groups.
@@ -40,11 +40,14 @@ type collector struct {
 	ringPos  int
 	seq      uint64
 	c        counters
-	// reasons counts unknown classifications by reason.
-	reasons map[string]int
+	// tally counts the requests classified, and why others could not be.
+	tally tapprofile.Tally
 	// hasRoutes: the Service's profile had routes (requests were Unmatched
 	// rather than NoRoutes).
 	hasRoutes map[Service]bool
+	// lookup is the profile lookup of the Service's first unmatched
+	// request: the profile in effect for it is the base of -o yaml.
+	lookup map[Service]tapprofile.Key
 }
 
 type pending struct {
@@ -60,18 +63,15 @@ type ringSlot struct {
 
 func newCollector(want tapclient.Direction, only *Service) *collector {
 	return &collector{want: want, only: only, groupers: map[Service]*template.Grouper{},
-		pending: map[tapclient.Key]pending{}, ring: make([]ringSlot, maxPending), reasons: map[string]int{},
-		hasRoutes: map[Service]bool{}}
+		pending: map[tapclient.Key]pending{}, ring: make([]ringSlot, maxPending),
+		hasRoutes: map[Service]bool{}, lookup: map[Service]tapprofile.Key{}}
 }
 
 // request handles a request event and its classification.
 func (c *collector) request(ev *tapclient.Event, res tapprofile.Result) {
+	c.tally.Add(res)
 	switch res.Status {
 	case tapprofile.Unknown:
-		c.c.unknown.Add(1)
-		if len(c.reasons) < 32 {
-			c.reasons[res.Reason]++
-		}
 		return
 	case tapprofile.Matched:
 		c.c.matched.Add(1)
@@ -92,6 +92,7 @@ func (c *collector) request(ev *tapclient.Event, res tapprofile.Result) {
 		g = template.NewGrouper(template.Options{})
 		c.groupers[svc] = g
 		c.order = append(c.order, svc)
+		c.lookup[svc] = res.Key
 	}
 	if res.Status == tapprofile.Unmatched {
 		c.hasRoutes[svc] = true

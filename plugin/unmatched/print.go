@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"sigs.k8s.io/yaml"
 
@@ -26,16 +27,43 @@ func (c *collector) services() []Service {
 	return out
 }
 
-func (o *Options) print(s *tapsession.Session, c *collector) error {
+// print writes the result. Requests that could not be classified are
+// said on stdout too (a "# " line), so the result never reads as complete
+// when it is not; when no request at all could be classified there is no
+// result, and the run fails (exit 1).
+func (o *Options) print(s *tapsession.Session, c *collector, elapsed time.Duration) error {
+	t := &c.tally
+	unclassified := t.Unclassified()
+	note := func() {
+		if unclassified != "" {
+			fmt.Fprintf(o.Streams.Out, "# %s\n", cli.Escape(unclassified))
+		}
+	}
+	switch {
+	case t.Requests == 0:
+		return &cli.Error{Code: cli.ExitError, Err: fmt.Errorf("%s: nothing was classified, so this is no evidence that every request matches a route%s",
+			o.nothingSeen(s, elapsed), o.otherDirection(s, c))}
+	case t.Classified() == 0:
+		note()
+		return &cli.Error{Code: cli.ExitError, Err: fmt.Errorf("none of the %d requests could be classified (%s), so nothing is known about unmatched ones: see the warnings above, and README \"tap\" for when rt_route is ?",
+			t.Requests, t.Reasons())}
+	}
 	svcs := c.services()
 	if len(svcs) == 0 {
-		fmt.Fprintln(o.Streams.ErrOut, "no unmatched requests")
+		note()
+		if unclassified != "" {
+			fmt.Fprintf(o.Streams.ErrOut, "no unmatched requests among the %d classified; %s\n", t.Classified(), cli.Escape(unclassified))
+		} else {
+			fmt.Fprintln(o.Streams.ErrOut, "no unmatched requests")
+		}
 		return nil
 	}
 	if o.Output == cli.OutputYAML {
+		note() // a comment before the first document
 		files, _ := s.Classifier.Source.(*tapprofile.Files)
 		return o.printYAML(o.Streams.Out, c, svcs, files)
 	}
+	defer note()
 	for i, svc := range svcs {
 		if len(svcs) > 1 {
 			if i > 0 {
@@ -48,6 +76,26 @@ func (o *Options) print(s *tapsession.Session, c *collector) error {
 		}
 	}
 	return nil
+}
+
+// nothingSeen names what a run that saw no request read.
+func (o *Options) nothingSeen(s *tapsession.Session, elapsed time.Duration) string {
+	if !s.Live {
+		return fmt.Sprintf("no requests in %s (after the filters)", cli.Escape(o.File))
+	}
+	return fmt.Sprintf("no requests sampled in %s (is traffic flowing to %s?)", elapsed.Round(100*time.Millisecond), cli.Escape(s.Request.Target.String()))
+}
+
+// otherDirection explains requests left out for their direction.
+func (o *Options) otherDirection(s *tapsession.Session, c *collector) string {
+	n := c.c.other.Load()
+	switch {
+	case n == 0:
+		return ""
+	case s.Request.To == nil:
+		return fmt.Sprintf("; %d outbound requests were left out: without --to only the requests the workload serves count (add --to to look at its calls)", n)
+	}
+	return fmt.Sprintf("; %d inbound requests were left out: with --to only the workload's calls to it count", n)
 }
 
 // writeTable prints METHOD TEMPLATE COUNT EXAMPLE PATH STATUS CODES, most
@@ -98,7 +146,7 @@ func (o *Options) printYAML(w io.Writer, c *collector, svcs []Service, files *ta
 		fresh := len(sp.Spec.Routes)
 		var base *profile.ServiceProfile
 		if files != nil {
-			base = files.Find(sp.Name, svc.Namespace)
+			base = files.InEffect(c.lookup[svc])
 		}
 		if base != nil {
 			sp = merge(base, sp)
@@ -110,11 +158,15 @@ func (o *Options) printYAML(w io.Writer, c *collector, svcs []Service, files *ta
 		if i > 0 {
 			fmt.Fprintln(w, "---")
 		}
-		total := 0
-		for _, g := range groups {
-			total += g.Count
+		cov := template.CoverageOf(groups)
+		fmt.Fprintf(w, "# %d route(s) covering %d of %d unmatched request(s) to %s, from kubectl profiles unmatched.\n", fresh, cov.Covered, cov.Total, cli.Escape(sp.Name))
+		if cov.Other > 0 {
+			fmt.Fprintf(w, "# %d request(s) fell into \"%s %s\" (templates beyond the first %d, or an overlong method): no route is proposed for them; narrow the run (--path, --method) and run again.\n",
+				cov.Other, template.OtherMethod, template.OtherTemplate, template.DefaultMaxTemplates)
 		}
-		fmt.Fprintf(w, "# %d route(s) for %d unmatched request(s) to %s, from kubectl profiles unmatched.\n", fresh, total, cli.Escape(sp.Name))
+		if cov.CatchAll > 0 {
+			fmt.Fprintf(w, "# %d request(s) have a first path segment over %d bytes: no route is proposed for them (it would match every path).\n", cov.CatchAll, template.MaxPathLen)
+		}
 		switch {
 		case base != nil:
 			fmt.Fprintf(w, "# The routes of --profile come first, unchanged; the new ones are appended. Review before applying.\n")

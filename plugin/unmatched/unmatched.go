@@ -6,11 +6,9 @@ package unmatched
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -100,7 +98,7 @@ and prints what was collected.`,
 	f := cmd.Flags()
 	o.AddFlags(f)
 	f.StringVarP(&o.Output, "output", "o", "", "output format: table or yaml (a ServiceProfile per Service)")
-	f.DurationVar(&o.Duration, "duration", 0, "how long to sample (default 30s unless --requests is given; ignored with --file)")
+	f.DurationVar(&o.Duration, "duration", 0, "how long to sample (default 30s unless --requests is given; not with --file)")
 	f.IntVar(&o.Requests, "requests", 0, "stop after this many requests were sampled (matched or not)")
 	f.StringVar(&o.Service, "service", "", "only requests to this Service (NAME in the target's namespace, or NAME.NAMESPACE)")
 	f.BoolVar(&o.NoProgress, "no-progress", false, "do not print the progress line on stderr")
@@ -117,6 +115,9 @@ func (o *Options) Validate() error {
 	}
 	if o.Duration < 0 {
 		return cli.Usagef("--duration must not be negative")
+	}
+	if err := o.RefuseWithFile("duration"); err != nil {
+		return err
 	}
 	if o.Requests < 0 {
 		return cli.Usagef("--requests must not be negative")
@@ -146,15 +147,13 @@ func (o *Options) Run(ctx context.Context) error {
 	start := time.Now()
 	s, err := o.Open(ctx, o.args, o.Streams.ErrOut, o.Streams.In)
 	if err != nil {
-		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			return nil // stopped (Ctrl-C or --duration) while a quiet tap started
-		}
-		return err // including an API server that never took the request
+		return tapsession.Stopped(err, o.Streams.ErrOut) // quiet when stopped before the tap started
 	}
 	defer s.Close()
 
 	want, only := o.scope(s)
 	c := newCollector(want, only)
+	s.Prefetch = func(ev *tapclient.Event) bool { return ev.Direction == want }
 	stopProgress := o.startProgress(&c.c, start)
 	runErr := o.sample(ctx, s, c)
 	stopProgress()
@@ -163,8 +162,9 @@ func (o *Options) Run(ctx context.Context) error {
 	if runErr != nil && c.c.requests.Load() == 0 {
 		return runErr // nothing was read: a summary would only contradict the error
 	}
-	o.summary(c, time.Since(start), s.Live)
-	if err := o.print(s, c); err != nil {
+	elapsed := time.Since(start)
+	o.summary(c, elapsed, s.Live)
+	if err := o.print(s, c, elapsed); err != nil {
 		return err
 	}
 	return runErr
@@ -254,8 +254,8 @@ func (o *Options) summary(c *collector, elapsed time.Duration, live bool) {
 		fmt.Fprintf(&b, "read %d requests from %s", c.c.requests.Load(), o.File)
 	}
 	fmt.Fprintf(&b, ": %d matched a route, %d unmatched", c.c.matched.Load(), c.c.unmatched.Load())
-	if n := c.c.unknown.Load(); n > 0 {
-		fmt.Fprintf(&b, ", %d not classified (%s)", n, reasons(c.reasons))
+	if n := c.tally.Unknown; n > 0 {
+		fmt.Fprintf(&b, ", %d not classified (%s)", n, c.tally.Reasons())
 	}
 	if n := c.c.other.Load(); n > 0 {
 		fmt.Fprintf(&b, ", %d ignored (other direction or Service)", n)
@@ -264,15 +264,6 @@ func (o *Options) summary(c *collector, elapsed time.Duration, live bool) {
 		fmt.Fprintf(&b, ", %d to Services beyond the first %d", n, maxServices)
 	}
 	fmt.Fprintln(o.Streams.ErrOut, cli.Escape(b.String()))
-}
-
-func reasons(m map[string]int) string {
-	var parts []string
-	for r, n := range m {
-		parts = append(parts, fmt.Sprintf("%s: %d", r, n))
-	}
-	sort.Strings(parts)
-	return strings.Join(parts, "; ")
 }
 
 // startProgress prints "elapsed, events, unmatched" on o.Progress every
