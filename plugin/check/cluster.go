@@ -14,7 +14,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/kubectl-profiles/kubectl-profiles/diag/analyze"
-	"github.com/kubectl-profiles/kubectl-profiles/diag/expect"
+	"github.com/kubectl-profiles/kubectl-profiles/diag/model"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/profile"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/source"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/kube"
@@ -77,7 +77,7 @@ func (o *Options) checkCluster(ctx context.Context) ([]analyze.Result, string, e
 		return nil, "", err
 	}
 	for _, d := range docs {
-		facts.Profiles[analyze.NamespacedName{Namespace: d.Namespace(), Name: d.Name()}] = true
+		facts.Profiles[model.NamespacedName{Namespace: d.Namespace(), Name: d.Name()}] = true
 	}
 	opts.Cluster = facts
 	results := make([]analyze.Result, 0, len(docs))
@@ -92,13 +92,8 @@ func (o *Options) checkCluster(ctx context.Context) ([]analyze.Result, string, e
 // and the ServiceProfiles there. all lists cluster-wide instead of per
 // namespace. Services that cannot be read in a profile's own namespace fail
 // the run (the user asked about that namespace); elsewhere they are skipped.
-func (g *gatherer) factsFor(ctx context.Context, refs []ref, all bool) (*analyze.Cluster, error) {
-	facts := &analyze.Cluster{
-		Services:   map[analyze.NamespacedName]expect.Service{},
-		Listed:     map[string]bool{},
-		HTTPRoutes: map[analyze.NamespacedName][]analyze.HTTPRoute{},
-		Profiles:   map[analyze.NamespacedName]bool{},
-	}
+func (g *gatherer) factsFor(ctx context.Context, refs []ref, all bool) (*model.Cluster, error) {
+	facts := model.NewCluster()
 	own := map[string]bool{}
 	wanted := map[string]bool{}
 	for _, r := range refs {
@@ -134,7 +129,7 @@ func (g *gatherer) factsFor(ctx context.Context, refs []ref, all bool) (*analyze
 		for _, ns := range namespaces {
 			if names, err := kube.ProfileNames(ctx, g.dyn, ns); err == nil {
 				for _, n := range names {
-					facts.Profiles[analyze.NamespacedName{Namespace: ns, Name: n}] = true
+					facts.Profiles[model.NamespacedName{Namespace: ns, Name: n}] = true
 				}
 			}
 		}
@@ -142,30 +137,23 @@ func (g *gatherer) factsFor(ctx context.Context, refs []ref, all bool) (*analyze
 	return facts, nil
 }
 
-func (g *gatherer) services(ctx context.Context, ns string, facts *analyze.Cluster) error {
-	opts := metav1.ListOptions{Limit: 500}
+func (g *gatherer) services(ctx context.Context, ns string, facts *model.Cluster) error {
 	where := "in namespace " + ns
 	if ns == metav1.NamespaceAll {
 		where = "in all namespaces"
 	}
-	for {
-		list, err := g.cs.CoreV1().Services(ns).List(ctx, opts)
-		if err != nil {
-			return kube.Explain(ctxErr(ctx, err), "list services "+where)
-		}
-		for i := range list.Items {
-			s := &list.Items[i]
-			facts.Services[analyze.NamespacedName{Namespace: s.Namespace, Name: s.Name}] = kube.ToService(s)
-		}
-		if list.Continue == "" {
-			return nil
-		}
-		opts.Continue = list.Continue
+	svcs, err := kube.ListServices(ctx, g.cs, ns)
+	if err != nil {
+		return kube.Explain(ctxErr(ctx, err), "list services "+where)
 	}
+	for _, s := range svcs {
+		facts.Services[model.NamespacedName{Namespace: s.Namespace, Name: s.Name}] = s
+	}
+	return nil
 }
 
 // httpRoutes indexes HTTPRoutes by the Services their parentRefs name.
-func (g *gatherer) httpRoutes(ctx context.Context, namespaces []string, all bool, facts *analyze.Cluster) {
+func (g *gatherer) httpRoutes(ctx context.Context, namespaces []string, all bool, facts *model.Cluster) {
 	if all {
 		namespaces = []string{metav1.NamespaceAll}
 	}

@@ -22,22 +22,35 @@ func ToService(svc *corev1.Service) model.Service {
 	return out
 }
 
-// ServiceNames lists the names of Services in ns (nil, nil if forbidden:
-// the list only sharpens near-miss detection).
-func ServiceNames(ctx context.Context, cs kubernetes.Interface, ns string) ([]string, error) {
-	var names []string
+// ListServices lists the Services of ns (every namespace for ""), page by
+// page: the one place Services are listed.
+func ListServices(ctx context.Context, cs kubernetes.Interface, ns string) ([]model.Service, error) {
+	var out []model.Service
 	opts := metav1.ListOptions{Limit: 500}
 	for {
 		list, err := cs.CoreV1().Services(ns).List(ctx, opts)
 		if err != nil {
 			return nil, err
 		}
-		for _, s := range list.Items {
-			names = append(names, s.Name)
+		for i := range list.Items {
+			out = append(out, ToService(&list.Items[i]))
 		}
 		if list.Continue == "" {
-			return names, nil
+			return out, nil
 		}
 		opts.Continue = list.Continue
 	}
+}
+
+// ServiceNames lists the names of Services in ns.
+func ServiceNames(ctx context.Context, cs kubernetes.Interface, ns string) ([]string, error) {
+	svcs, err := ListServices(ctx, cs, ns)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(svcs))
+	for _, s := range svcs {
+		names = append(names, s.Name)
+	}
+	return names, nil
 }
