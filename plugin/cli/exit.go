@@ -13,6 +13,11 @@ const (
 	ExitError    = 1 // could not run: cluster, network, RBAC, bad input data
 	ExitUsage    = 2 // bad flags or arguments
 	ExitFindings = 3 // ran fine, but findings reached --fail-on
+	// ExitIncomplete: get ran and printed a report, but some lookups failed
+	// (or stayed silent unexpectedly): it could not see all it was asked to.
+	ExitIncomplete = 4
+	// ExitInterrupted: Ctrl-C ended the run before it finished (128+SIGINT).
+	ExitInterrupted = 130
 )
 
 // ExitError carries an exit status and a one-line message for the user.

@@ -54,7 +54,10 @@ func Dial(ctx context.Context, addr string, timeout time.Duration) (*Client, err
 		}
 		if !conn.WaitForStateChange(ctx, s) {
 			conn.Close()
-			return nil, fmt.Errorf("destination unreachable at %s (no gRPC connection within %s): check --destination-addr or the port-forward", addr, timeout)
+			if parent := ctx.Err(); parent != nil && !errors.Is(parent, context.DeadlineExceeded) {
+				return nil, parent
+			}
+			return nil, fmt.Errorf("destination unreachable at %s (no gRPC connection within --timeout %s): check --destination-addr or the port-forward, or raise --timeout", addr, timeout)
 		}
 	}
 	return &Client{addr: addr, conn: conn, client: pb.NewDestinationClient(conn), close: func() {}}, nil
@@ -117,21 +120,37 @@ func (c *Client) GetProfile(ctx context.Context, path string, token Token, timeo
 	return nil, c.explain(path, err, timedOut.Load(), timeout)
 }
 
+// explain turns a failed GetProfile into one line. Errors that carry a gRPC
+// status keep it (status.Code(err) works on them), so callers can tell a
+// rejection (InvalidArgument) from an outage (Unavailable).
 func (c *Client) explain(path string, err error, timedOut bool, timeout time.Duration) error {
 	st, _ := status.FromError(err)
 	switch {
 	case timedOut:
 		if c.conn.GetState() != connectivity.Ready {
-			return fmt.Errorf("destination at %s became unreachable during the lookup of %s", c.addr, path)
+			return withStatus(codes.Unavailable, fmt.Sprintf("destination at %s became unreachable during the lookup of %s", c.addr, path))
 		}
 		return fmt.Errorf("GetProfile %s: %w (%s)", path, report.ErrSilent, timeout)
 	case errors.Is(err, io.EOF):
 		// The server ended the stream (e.g. its queue overflowed) before sending.
-		return fmt.Errorf("GetProfile %s: the destination closed the stream without a profile", path)
+		return withStatus(codes.Aborted, fmt.Sprintf("GetProfile %s: the destination closed the stream without a profile", path))
 	case st.Code() == codes.Canceled:
-		return fmt.Errorf("GetProfile %s: canceled", path)
+		return withStatus(codes.Canceled, fmt.Sprintf("GetProfile %s: canceled", path))
 	case st.Code() == codes.Unavailable:
-		return fmt.Errorf("destination unreachable at %s: %s", c.addr, st.Message())
+		return withStatus(codes.Unavailable, fmt.Sprintf("destination unreachable at %s: %s", c.addr, st.Message()))
 	}
-	return fmt.Errorf("GetProfile %s: the destination answered %s: %s", path, st.Code(), st.Message())
+	return withStatus(st.Code(), fmt.Sprintf("GetProfile %s: the destination answered %s: %s", path, st.Code(), st.Message()))
+}
+
+// statusError is a one-line message that keeps the gRPC code.
+type statusError struct {
+	msg string
+	st  *status.Status
+}
+
+func (e *statusError) Error() string              { return e.msg }
+func (e *statusError) GRPCStatus() *status.Status { return e.st }
+
+func withStatus(code codes.Code, msg string) error {
+	return &statusError{msg: msg, st: status.New(code, msg)}
 }

@@ -11,45 +11,36 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/kubectl-profiles/kubectl-profiles/diag/expect"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/finding"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/profile"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/report"
-	"github.com/kubectl-profiles/kubectl-profiles/plugin/cli"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/destination"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/kube"
 	"golang.org/x/term"
 )
 
-// runAudit looks up every Service that has a ServiceProfile (or every
-// Service with --all-services) in scope, as seen from the service's
-// namespace and from each namespace holding an override.
-func (o *Options) runAudit(ctx context.Context, e *env) error {
-	ns := e.ns
-	if o.AllNamespaces {
-		ns = metav1.NamespaceAll
-	}
-	if err := e.connect(ctx); err != nil {
-		return err
-	}
-	svcs, err := listServices(ctx, e, ns)
+// Audit looks up every Service that has a ServiceProfile (or every Service
+// with AllServices) in ns ("" for all namespaces), as seen from the
+// service's namespace and from each namespace holding an override, or only
+// as --from-namespace (and --from) when set. Profiles are listed
+// cluster-wide when allowed, else in fallbackNS; none for -A, where a
+// refused cluster-wide list must fail rather than look like a cluster
+// without profiles.
+func (e *Engine) Audit(ctx context.Context, ns string, fallbackNS []string) (*Result, error) {
+	e.Start(ctx)
+	svcs, err := listServices(ctx, e.Kube, ns)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	// Overrides may live anywhere, so profiles are listed cluster-wide when
-	// allowed (falling back to the audited namespace).
-	// With -A there is no fallback: a refused cluster-wide list must fail,
-	// not look like a cluster without profiles.
-	fallback := []string{e.ns}
-	if o.AllNamespaces {
-		fallback = nil
-	}
-	all, partial, err := kube.ListProfiles(ctx, e.dyn, "", fallback)
+	all, partial, err := kube.ListProfiles(ctx, e.Dynamic, "", fallbackNS)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	e.warn(partial.Warning("client-side overrides in other namespaces are not shown"))
+	domain := e.Config.ClusterDomain
 	// The same findings as a single get, from data already read: near-miss
 	// names among the profiles of each service's namespace, and HTTPRoutes
 	// (one more list).
@@ -63,80 +54,68 @@ func (o *Options) runAudit(ctx context.Context, e *env) error {
 		byFQDN[c.Name] = append(byFQDN[c.Name], c)
 		// The profile of an existing Service is never a near miss of
 		// another one: checking only the rest keeps this linear.
-		if ref, ok := profile.ParseFQDN(c.Name, o.Dest.ClusterDomain); ok && known[report.NamespacedName{Namespace: ref.Namespace, Name: ref.Name}] {
+		if ref, ok := profile.ParseFQDN(c.Name, domain); ok && known[report.NamespacedName{Namespace: ref.Namespace, Name: ref.Name}] {
 			continue
 		}
 		suspects[c.Namespace] = append(suspects[c.Namespace], report.NamespacedName{Namespace: c.Namespace, Name: c.Name})
 	}
-	routes := kube.HTTPRoutes(ctx, e.dc, e.dyn, []string{ns})
+	routes := e.httpRoutes(ctx, []string{ns})
 
-	var inputs []report.Input
-	var tokens []destination.Token
+	// --from-namespace/--from: every lookup as that one client.
+	var fixed *report.Client
+	var fixedTok destination.Token
+	if e.Config.FromNamespace != "" {
+		c, tok, err := e.clientFor(ctx, e.Config.FromNamespace)
+		if err != nil {
+			return nil, err
+		}
+		fixed, fixedTok = &c, tok
+	}
+	var views []view
 	for _, svc := range svcs {
-		fqdn := profile.FQDN(svc.Name, svc.Namespace, o.Dest.ClusterDomain)
+		fqdn := profile.FQDN(svc.Name, svc.Namespace, domain)
 		cands := byFQDN[fqdn]
-		if len(cands) == 0 && !o.AllServices {
+		if len(cands) == 0 && !e.Config.AllServices {
 			continue
 		}
 		s := kube.ToService(svc)
-		views := append([]string{svc.Namespace}, expect.Overrides(s, o.Dest.ClusterDomain, cands)...)
-		for _, client := range views {
-			tok := destination.Token{Namespace: client}
-			in := report.Input{Service: s, ClusterDomain: o.Dest.ClusterDomain, Candidates: cands,
-				Client:         report.Client{Namespace: client, Token: tok.String()},
+		lookups, skip := e.lookupsFor(svc)
+		clients := []report.Client{}
+		tokens := []destination.Token{}
+		if fixed != nil {
+			clients, tokens = append(clients, *fixed), append(tokens, fixedTok)
+		} else {
+			for _, client := range append([]string{svc.Namespace}, expect.Overrides(s, domain, cands)...) {
+				tok := destination.Token{Namespace: client}
+				clients, tokens = append(clients, report.Client{Namespace: client, Token: tok.String()}), append(tokens, tok)
+			}
+		}
+		for k, client := range clients {
+			if len(lookups) == 0 && k > 0 {
+				break // one line says why a Service was not looked up
+			}
+			in := report.Input{Service: s, ClusterDomain: domain, Candidates: cands, Client: client,
 				NearbyProfiles: suspects[svc.Namespace], KnownServices: known,
-				HTTPRoutes: routes[report.NamespacedName{Namespace: svc.Namespace, Name: svc.Name}]}
-			for _, p := range s.Ports {
-				if o.Port == 0 || int(p.Port) == o.Port {
-					in.Lookups = append(in.Lookups, report.PortLookup{Port: p.Port})
-				}
-			}
-			if len(in.Lookups) == 0 {
-				continue
-			}
-			inputs = append(inputs, in)
-			tokens = append(tokens, tok)
+				HTTPRoutes: routes[report.NamespacedName{Namespace: svc.Namespace, Name: svc.Name}],
+				Lookups:    append([]report.PortLookup(nil), lookups...)}
+			v := view{in: in, tok: tokens[k], skip: skip}
+			v.unreadable = unknownInEffect(partial, svc.Namespace, client.Namespace)
+			views = append(views, v)
 		}
 	}
-
-	total := 0
-	for _, in := range inputs {
-		total += len(in.Lookups)
+	res, err := e.lookupAndBuild(ctx, views)
+	if err != nil {
+		return nil, err
 	}
-	progress := o.progress(total)
-	e.lookupAll(ctx, inputs, tokens, progress.tick)
-	progress.done()
-	if ctx.Err() != nil {
-		return fmt.Errorf("interrupted")
-	}
-
-	reports := make([]report.Report, len(inputs))
-	for i := range inputs {
-		reports[i] = report.Build(inputs[i])
-	}
-	SortReports(reports)
-	switch o.Output {
-	case cli.OutputJSON:
-		return cli.WriteJSON(o.Streams.Out, reports)
-	case cli.OutputYAML:
-		return cli.WriteYAML(o.Streams.Out, reports)
-	}
-	if len(reports) == 0 {
-		where := "namespace " + ns
-		if ns == "" {
-			where = "any namespace"
-		}
-		fmt.Fprintf(o.Streams.ErrOut, "No Service with a ServiceProfile in %s (use --all-services to audit every Service).\n", where)
-		return nil
-	}
-	return cli.Table(o.Streams.Out, SummaryHeader(o.Output == cli.OutputWide), SummaryRows(reports, o.Output == cli.OutputWide), cli.TermOf(o.Streams.Out).Width)
+	SortReports(res.Reports)
+	return res, nil
 }
 
-func listServices(ctx context.Context, e *env, ns string) ([]*corev1.Service, error) {
+func listServices(ctx context.Context, cs kubernetes.Interface, ns string) ([]*corev1.Service, error) {
 	var out []*corev1.Service
 	opts := metav1.ListOptions{Limit: 500}
 	for {
-		list, err := e.cs.CoreV1().Services(ns).List(ctx, opts)
+		list, err := cs.CoreV1().Services(ns).List(ctx, opts)
 		if err != nil {
 			where := "in namespace " + ns
 			if ns == "" {
@@ -182,7 +161,8 @@ func SummaryHeader(wide bool) []string {
 	return h
 }
 
-// SummaryRows is one row per (service, client namespace, port).
+// SummaryRows is one row per (service, client namespace, port), and one per
+// port or Service not looked up, saying why.
 func SummaryRows(rs []report.Report, wide bool) [][]string {
 	var rows [][]string
 	for _, r := range rs {
@@ -194,10 +174,13 @@ func SummaryRows(rs []report.Report, wide bool) [][]string {
 			case p.Lookup.Result == report.ResultSilent:
 				routes = "silent"
 			case p.Lookup.Result == report.ResultError:
-				routes = "error"
+				routes = "failed"
+				if p.InEffect.Source == expect.SourceRejected {
+					routes = "rejected"
+				}
 			}
 			eff := string(p.InEffect.Source)
-			if p.InEffect.Namespace != "" && p.InEffect.Source == expect.SourceClient {
+			if p.InEffect.Namespace != "" && (p.InEffect.Source == expect.SourceClient || p.InEffect.Source == SourceUnknown) {
 				eff += " (" + p.InEffect.Namespace + ")"
 			}
 			row := []string{r.Service.Namespace, r.Service.Name, fmt.Sprint(p.Port), r.Client.Namespace, eff, routes,
@@ -208,6 +191,17 @@ func SummaryRows(rs []report.Report, wide bool) [][]string {
 					cs = append(cs, f.Code)
 				}
 				row = append(row, strings.Join(cs, ","))
+			}
+			rows = append(rows, row)
+		}
+		for _, n := range r.NotLookedUp {
+			port := "-"
+			if n.Port != 0 {
+				port = fmt.Sprint(n.Port)
+			}
+			row := []string{r.Service.Namespace, r.Service.Name, port, r.Client.Namespace, "-", "not looked up", "-", n.Reason}
+			if wide {
+				row = append(row, "")
 			}
 			rows = append(rows, row)
 		}
@@ -254,12 +248,18 @@ type progressLine struct {
 	w       *os.File
 }
 
-func (o *Options) progress(total int) *progressLine {
-	p := &progressLine{total: total, start: time.Now()}
+func (o *Options) progress() *progressLine {
+	p := &progressLine{start: time.Now()}
 	if f, ok := o.Streams.ErrOut.(*os.File); ok && !o.NoProgress && term.IsTerminal(int(f.Fd())) {
 		p.enabled, p.w = true, f
 	}
 	return p
+}
+
+// begin is Engine.Progress.
+func (p *progressLine) begin(total int) func() {
+	p.total, p.start = total, time.Now()
+	return p.tick
 }
 
 func (p *progressLine) tick() {
@@ -279,4 +279,26 @@ func (p *progressLine) done() {
 	if p.enabled && p.last.Load() > 0 {
 		fmt.Fprint(p.w, "\r\033[K")
 	}
+}
+
+// Summary is the audit's last line on stderr: how every lookup ended.
+func (s Stats) Summary() string {
+	parts := []string{fmt.Sprintf("%d served", s.Served)}
+	if s.SilentPredicted > 0 {
+		parts = append(parts, fmt.Sprintf("%d silent as predicted (unservable profile; waited %s each)", s.SilentPredicted, s.Waited))
+	}
+	if s.SilentUnexpected > 0 {
+		parts = append(parts, fmt.Sprintf("%d silent unexpectedly", s.SilentUnexpected))
+	}
+	if s.Rejected > 0 {
+		parts = append(parts, fmt.Sprintf("%d rejected (ExternalName)", s.Rejected))
+	}
+	if s.Failed > 0 {
+		parts = append(parts, fmt.Sprintf("%d failed", s.Failed))
+	}
+	line := fmt.Sprintf("%d lookups: %s", s.Lookups, strings.Join(parts, ", "))
+	if s.NotLookedUp > 0 {
+		line += fmt.Sprintf("; %d not looked up (see NOT LOOKED UP rows)", s.NotLookedUp)
+	}
+	return line
 }

@@ -5,7 +5,16 @@ package get
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	kerrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/cli-runtime/pkg/resource"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/kubernetes/scheme"
 
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -15,6 +24,7 @@ import (
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/cli"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/completion"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/destination"
+	"github.com/kubectl-profiles/kubectl-profiles/plugin/kube"
 )
 
 const example = `  # The profile clients in the service's namespace get, for every port
@@ -105,6 +115,9 @@ func (o *Options) Validate() error {
 	if len(o.args) > 0 && o.AllNamespaces {
 		return cli.Usagef("-A audits every Service: do not also name Services")
 	}
+	if len(o.args) == 0 && o.From != "" && o.FromNamespace == "" {
+		return cli.Usagef("--from in an audit needs --from-namespace: every lookup is made as that pod, in that namespace")
+	}
 	if len(o.args) > 0 && o.AllServices {
 		return cli.Usagef("--all-services only applies when auditing (no Service names)")
 	}
@@ -113,22 +126,43 @@ func (o *Options) Validate() error {
 
 // Run gathers, looks up and prints.
 func (o *Options) Run(ctx context.Context) error {
-	env, err := newEnv(ctx, o)
+	c, err := kube.NewClients(o.Flags)
 	if err != nil {
 		return err
 	}
-	defer env.close()
+	runCtx, cancel := context.WithCancel(ctx)
+	eng := &Engine{
+		Kube: c.Kube, Dynamic: c.Dynamic, Discovery: c.Discovery,
+		Connect: func(ctx context.Context) (Lookuper, error) {
+			cl, err := o.Dest.Connect(ctx, c.Config, c.Kube)
+			if err != nil {
+				return nil, err
+			}
+			return cl, nil
+		},
+		PodFor: func(ctx context.Context, ns, ref string) (*corev1.Pod, error) {
+			return kube.PodFor(ctx, o.Flags, c.Kube, ns, ref)
+		},
+		Config: Config{Port: o.Port, From: o.From, FromNamespace: o.FromNamespace, ClusterDomain: o.Dest.ClusterDomain,
+			Timeout: o.Dest.Timeout, Concurrency: o.Concurrency, AllServices: o.AllServices},
+		Warn: func(msg string) { fmt.Fprintln(o.Streams.ErrOut, msg) },
+	}
+	defer eng.Close()
+	defer cancel() // first: a dial still in flight ends now
+	// The destination is dialled while the API server is read.
+	eng.Start(runCtx)
 	if len(o.args) == 0 {
-		return o.runAudit(ctx, env)
+		return interrupted(ctx, o.runAudit(runCtx, eng, c.Namespace))
 	}
-	targets, err := env.resolveServices(ctx, o.args)
+	svcs, err := o.resolveServices(runCtx, c.Kube, c.Namespace)
 	if err != nil {
-		return err
+		return interrupted(ctx, err)
 	}
-	reports, err := env.reportAll(ctx, targets, nil)
+	res, err := eng.Get(runCtx, svcs)
 	if err != nil {
-		return err
+		return interrupted(ctx, err)
 	}
+	reports := res.Reports
 	switch o.Output {
 	case cli.OutputJSON, cli.OutputYAML:
 		var v interface{} = reports
@@ -136,17 +170,128 @@ func (o *Options) Run(ctx context.Context) error {
 			v = reports[0]
 		}
 		if o.Output == cli.OutputJSON {
-			return cli.WriteJSON(o.Streams.Out, v)
+			err = cli.WriteJSON(o.Streams.Out, v)
+		} else {
+			err = cli.WriteYAML(o.Streams.Out, v)
 		}
-		return cli.WriteYAML(o.Streams.Out, v)
+	default:
+		for i, r := range reports {
+			if i > 0 {
+				fmt.Fprintln(o.Streams.Out)
+			}
+			if err = Render(o.Streams.Out, r, o.Output == cli.OutputWide, cli.TermOf(o.Streams.Out)); err != nil {
+				break
+			}
+		}
 	}
-	for i, r := range reports {
-		if i > 0 {
-			fmt.Fprintln(o.Streams.Out)
-		}
-		if err := Render(o.Streams.Out, r, o.Output == cli.OutputWide, cli.TermOf(o.Streams.Out)); err != nil {
-			return err
-		}
+	if err != nil {
+		return err
 	}
-	return nil
+	return incomplete(res)
+}
+
+// interrupted turns any error of a run that Ctrl-C ended into
+// ErrInterrupted.
+func interrupted(ctx context.Context, err error) error {
+	if err != nil && ctx.Err() != nil {
+		return ErrInterrupted
+	}
+	return err
+}
+
+// incomplete is the exit status of a run that printed a report: 4 when
+// some lookups failed or stayed silent against the prediction.
+func incomplete(res *Result) error {
+	if res.DomainMismatch != "" {
+		return &cli.Error{Code: cli.ExitIncomplete, Err: errors.New(res.DomainMismatch)}
+	}
+	s := res.Stats
+	if !s.Incomplete() {
+		return nil
+	}
+	return &cli.Error{Code: cli.ExitIncomplete, Err: fmt.Errorf(
+		"%d of %d lookups failed or stayed silent unexpectedly, so the report is incomplete (first: %s); check the destination (--destination-addr or the port-forward, the linkerd-destination logs) and run again",
+		s.Failed+s.SilentUnexpected, s.Lookups, s.FirstFailure)}
+}
+
+// resolveServices reads svc/NAME and `service NAME...` directly (no
+// discovery); any other form goes through kubectl's resource builder.
+func (o *Options) resolveServices(ctx context.Context, cs kubernetes.Interface, ns string) ([]*corev1.Service, error) {
+	svcs, ok, err := ResolveServices(ctx, cs, ns, o.args)
+	if ok {
+		if kerrors.IsNotFound(err) {
+			return nil, fmt.Errorf("%s in namespace %q (check the name, or pass -n NAMESPACE)", cli.OneLine(err.Error()), ns)
+		}
+		if err != nil {
+			return nil, kube.Explain(err, "get "+strings.Join(o.args, " "))
+		}
+		return svcs, nil
+	}
+	r := resource.NewBuilder(o.Flags).
+		WithScheme(scheme.Scheme, scheme.Scheme.PrioritizedVersionsAllGroups()...).
+		NamespaceParam(ns).DefaultNamespace().
+		ResourceTypeOrNameArgs(true, o.args...).
+		Flatten().Latest().Do()
+	infos, err := r.Infos()
+	if err != nil {
+		if kerrors.IsNotFound(err) {
+			return nil, fmt.Errorf("%s in namespace %q (check the name, or pass -n NAMESPACE)", cli.OneLine(err.Error()), ns)
+		}
+		if strings.Contains(err.Error(), "doesn't have a resource type") {
+			return nil, cli.Usagef("%v: name Services as svc/NAME or service NAME", err)
+		}
+		return nil, kube.Explain(err, "get "+strings.Join(o.args, " "))
+	}
+	var out []*corev1.Service
+	for _, info := range infos {
+		svc, ok := info.Object.(*corev1.Service)
+		if !ok {
+			kind := info.Mapping.GroupVersionKind.Kind
+			return nil, cli.Usagef("get works on Services, not %s %q: for workloads use `kubectl profiles tap` or `get --from %s/%s`",
+				kind, info.Name, strings.ToLower(kind), info.Name)
+		}
+		out = append(out, svc)
+	}
+	return out, nil
+}
+
+// runAudit audits -n NAMESPACE or, with -A, every namespace, and prints
+// the table (or JSON/YAML) and a summary line on stderr.
+func (o *Options) runAudit(ctx context.Context, eng *Engine, ns string) error {
+	fallback := []string{ns}
+	if o.FromNamespace != "" {
+		fallback = append(fallback, o.FromNamespace)
+	}
+	if o.AllNamespaces {
+		ns, fallback = metav1.NamespaceAll, nil
+	}
+	progress := o.progress()
+	eng.Progress = progress.begin
+	res, err := eng.Audit(ctx, ns, fallback)
+	progress.done()
+	if err != nil {
+		return err
+	}
+	reports := res.Reports
+	switch o.Output {
+	case cli.OutputJSON:
+		err = cli.WriteJSON(o.Streams.Out, reports)
+	case cli.OutputYAML:
+		err = cli.WriteYAML(o.Streams.Out, reports)
+	default:
+		if len(reports) == 0 {
+			where := "namespace " + ns
+			if ns == "" {
+				where = "any namespace"
+			}
+			fmt.Fprintf(o.Streams.ErrOut, "No Service with a ServiceProfile in %s (use --all-services to audit every Service).\n", where)
+			return nil
+		}
+		err = cli.Table(o.Streams.Out, SummaryHeader(o.Output == cli.OutputWide), SummaryRows(reports, o.Output == cli.OutputWide), cli.TermOf(o.Streams.Out).Width)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(o.Streams.ErrOut, res.Stats.Summary())
+	return incomplete(res)
 }

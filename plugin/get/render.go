@@ -42,6 +42,19 @@ func Render(w io.Writer, r report.Report, wide bool, term cli.Term) error {
 			return err
 		}
 	}
+	if len(r.NotLookedUp) > 0 {
+		p.line("")
+		p.line("NOT LOOKED UP")
+		var rows [][]string
+		for _, n := range r.NotLookedUp {
+			port := "-"
+			if n.Port != 0 {
+				port = fmt.Sprint(n.Port)
+			}
+			rows = append(rows, []string{port, n.Reason})
+		}
+		p.table([]string{"PORT", "WHY"}, rows)
+	}
 	return p.err
 }
 
@@ -148,6 +161,8 @@ func inEffect(pr report.PortReport) string {
 		return "none (port not on the Service: empty profile)"
 	case expect.SourceRejected:
 		return "none (the destination rejects this Service)"
+	case SourceUnknown:
+		return fmt.Sprintf("unknown: ServiceProfiles in namespace %s cannot be read (RBAC), so what is served is shown but not compared", ie.Namespace)
 	}
 	return fmt.Sprintf("%s/%s from the %s (resourceVersion %s)", ie.Namespace, ie.Name, strings.ReplaceAll(string(ie.Source), "-", " "), ie.ResourceVersion)
 }
@@ -160,9 +175,12 @@ func lookup(pr report.PortReport) string {
 		}
 		return fmt.Sprintf("served, %d field(s) differ (DRIFT)", len(pr.Drift))
 	case report.ResultSilent:
-		return "nothing served: " + pr.Lookup.Error
+		return fmt.Sprintf("nothing served within %s: %s", pr.Lookup.Waited, pr.Lookup.Error)
 	}
-	return "error: " + pr.Lookup.Error
+	if pr.InEffect.Source == expect.SourceRejected {
+		return "rejected: " + pr.Lookup.Error
+	}
+	return "failed: " + pr.Lookup.Error
 }
 
 func budget(b *pb.RetryBudget) string {
@@ -344,6 +362,9 @@ func routeStatus(pr report.PortReport, i int) string {
 		}
 	}
 	if len(codes) == 0 {
+		if pr.ServedProfile == nil {
+			return "not served" // predicted only: never "ok"
+		}
 		return "ok"
 	}
 	sort.Strings(codes)
