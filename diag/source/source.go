@@ -17,10 +17,6 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// MaxDocumentBytes bounds one YAML document; larger ones are reported as
-// errors instead of being parsed (a ServiceProfile is a few KiB).
-const MaxDocumentBytes = 8 << 20
-
 // Document is one object read from a file or from the cluster.
 type Document struct {
 	// File is the path the object came from ("-" for stdin, "" for objects
@@ -134,15 +130,25 @@ func deref(n *yamlv3.Node) *yamlv3.Node {
 // Load reads every object in one YAML or JSON stream. name is used as the
 // File of each document. Documents that are empty (only comments) are
 // skipped; documents that do not parse are returned with Err set, and the
-// rest of the stream is still read. Load fails only if r fails.
+// rest of the stream is still read. Load fails only if r fails or the
+// stream exceeds the bounds of one run (MaxInputBytes, MaxElements).
 func Load(name string, r io.Reader) ([]Document, error) {
-	chunks, err := split(r)
-	if err != nil {
-		return nil, fmt.Errorf("cannot read %s: %v", name, err)
-	}
+	return load(name, r, NewBudget())
+}
+
+func load(name string, r io.Reader, b *Budget) ([]Document, error) {
 	var out []Document
-	for _, c := range chunks {
+	err := split(b.Reader(r, name), func(c chunk) error {
+		if !c.tooBig {
+			if err := b.take(estimateElements(c.text), name); err != nil {
+				return err
+			}
+		}
 		out = append(out, parseChunk(name, c)...)
+		return nil
+	})
+	if err != nil {
+		return nil, readErr(name, err)
 	}
 	return out, nil
 }
@@ -153,37 +159,66 @@ type chunk struct {
 	tooBig bool
 }
 
+// sepHead is how much of a line is kept to recognise a "---" separator.
+const sepHead = 256
+
 // split cuts a stream into documents at lines that start with "---" followed
-// only by blanks or a comment, as kubectl's YAML reader does.
-func split(r io.Reader) ([]chunk, error) {
-	br := bufio.NewReader(r)
-	var out []chunk
+// only by blanks or a comment, as kubectl's YAML reader does, and hands each
+// to emit as soon as it ends. A document never holds more than
+// MaxDocumentBytes: past that (even inside one endless line) the rest of it
+// is skipped while reading and the chunk is marked tooBig.
+func split(r io.Reader, emit func(chunk) error) error {
+	br := bufio.NewReaderSize(r, 64<<10)
 	cur := chunk{line: 1}
 	lineNo := 0
-	flush := func(next int) {
-		out = append(out, cur)
-		cur = chunk{line: next}
-	}
+	lineStart := 0 // offset of the current line in cur.text
+	var head []byte
+	inLine := false
 	for {
-		line, err := br.ReadBytes('\n')
-		if len(line) > 0 {
-			lineNo++
-			if isSeparator(line) {
-				flush(lineNo + 1)
-			} else if !cur.tooBig {
-				if len(cur.text)+len(line) > MaxDocumentBytes {
+		piece, err := br.ReadSlice('\n')
+		if len(piece) > 0 {
+			if !inLine {
+				inLine, lineStart, head = true, len(cur.text), head[:0]
+				lineNo++
+			}
+			if len(head) < sepHead {
+				head = append(head, piece[:min(len(piece), sepHead-len(head))]...)
+			}
+			if !cur.tooBig {
+				if len(cur.text)+len(piece) > MaxDocumentBytes {
 					cur.tooBig, cur.text = true, nil
 				} else {
-					cur.text = append(cur.text, line...)
+					cur.text = append(cur.text, piece...)
+				}
+			}
+			if piece[len(piece)-1] == '\n' {
+				inLine = false
+				if isSeparator(head) {
+					if !cur.tooBig {
+						cur.text = cur.text[:lineStart]
+					}
+					if eerr := emit(cur); eerr != nil {
+						return eerr
+					}
+					cur = chunk{line: lineNo + 1}
 				}
 			}
 		}
-		if err == io.EOF {
-			flush(0)
-			return out, nil
-		}
-		if err != nil {
-			return nil, err
+		switch {
+		case err == nil || err == bufio.ErrBufferFull:
+		case err == io.EOF:
+			if inLine && isSeparator(head) {
+				if !cur.tooBig {
+					cur.text = cur.text[:lineStart]
+				}
+				if eerr := emit(cur); eerr != nil {
+					return eerr
+				}
+				cur = chunk{line: 0}
+			}
+			return emit(cur)
+		default:
+			return err
 		}
 	}
 }
@@ -201,7 +236,7 @@ func parseChunk(name string, c chunk) []Document {
 		return []Document{{File: name, Line: line, Err: fmt.Errorf(format, args...)}}
 	}
 	if c.tooBig {
-		return bad(c.line, "document is larger than %d bytes", MaxDocumentBytes)
+		return bad(c.line, "document is larger than %s (the limit keeps memory bounded; the API server refuses objects above 3 MiB anyway)", human(MaxDocumentBytes))
 	}
 	var root yamlv3.Node
 	if err := yamlv3.Unmarshal(c.text, &root); err != nil {
