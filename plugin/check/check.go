@@ -5,6 +5,7 @@ package check
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -154,7 +155,10 @@ func (o *Options) Run(ctx context.Context) error {
 
 // checkFiles loads the files and checks every ServiceProfile in them.
 func (o *Options) checkFiles(ctx context.Context) ([]analyze.Result, string, error) {
-	docs, err := source.LoadPaths(o.Files, o.Streams.In)
+	loader := source.Loader{Stdin: o.Streams.In, Skipped: func(path, why string) {
+		fmt.Fprintf(o.Streams.ErrOut, "warning: skipped %s: %s (only regular files are read from directories; name it with -f to read it)\n", cli.Escape(path), why)
+	}}
+	docs, err := loader.Load(ctx, o.Files)
 	if err != nil {
 		return nil, "", err
 	}
