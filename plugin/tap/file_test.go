@@ -139,7 +139,7 @@ func TestExitCodes(t *testing.T) {
 		{"no target", []string{"tap"}, 2, "name what to tap"},
 		{"bad type", []string{"tap", "svc/books"}, 2, `unsupported resource type "svc"`},
 		{"bad output", []string{"tap", "--file", capture, "-o", "yaml"}, 2, "unknown output format"},
-		{"missing file", []string{"tap", "--file", "nope.json", "--profile", spFile}, 1, "--file: open nope.json"},
+		{"missing file", []string{"tap", "--file", "nope.json", "--profile", spFile}, 1, "--file: cannot read nope.json"},
 		{"bad profile", []string{"tap", "--file", capture, "--profile", capture}, 1, "--profile"},
 		{"no cluster", []string{"tap", "--file", capture}, 1, "(or match against a file with --profile)"},
 		{"not a capture", []string{"tap", "--file", spFile, "--profile", spFile}, 1, "line 1: expected a JSON object"},
