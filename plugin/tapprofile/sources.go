@@ -63,8 +63,8 @@ type Files struct {
 // with the same name and namespace, is an error, as is a set of files
 // holding no ServiceProfile at all. Each profile is translated once to
 // reject, up front, one the destination would refuse to serve.
-func LoadFiles(paths []string, stdin io.Reader, clusterDomain string, defaultNS string) (*Files, error) {
-	docs, err := source.LoadPaths(paths, stdin)
+func LoadFiles(ctx context.Context, paths []string, stdin io.Reader, clusterDomain string, defaultNS string) (*Files, error) {
+	docs, err := source.Loader{Stdin: stdin}.Load(ctx, paths)
 	if err != nil {
 		return nil, fmt.Errorf("--profile: %v", err)
 	}

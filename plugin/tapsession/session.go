@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -21,6 +20,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/kubectl-profiles/kubectl-profiles/diag/source"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/cli"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/completion"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/destination"
@@ -225,7 +225,7 @@ func (o *Options) Open(ctx context.Context, args []string, errOut io.Writer, std
 	}
 
 	if len(o.Profiles) > 0 {
-		files, err := tapprofile.LoadFiles(o.Profiles, stdin, o.Dest.ClusterDomain, defaultNS)
+		files, err := tapprofile.LoadFiles(ctx, o.Profiles, stdin, o.Dest.ClusterDomain, defaultNS)
 		if err != nil {
 			return nil, err
 		}
@@ -257,9 +257,9 @@ func (o *Options) Open(ctx context.Context, args []string, errOut io.Writer, std
 	if !s.Live {
 		var r io.Reader
 		if o.File == "-" {
-			r = stdin
+			r = source.Interruptible(ctx, stdin, "-")
 		} else {
-			f, err := os.Open(o.File)
+			f, err := source.Open(ctx, o.File)
 			if err != nil {
 				s.Close()
 				return nil, fmt.Errorf("--file: %v", err)
@@ -368,6 +368,9 @@ func (s *Session) nextFromFile(ctx context.Context) (*tapclient.Event, error) {
 		if err == io.EOF && s.reader.Truncated {
 			fmt.Fprintf(s.errOut, "warning: the capture ends inside the object starting at line %d (cut short?): ignored it\n", s.reader.TruncatedLine)
 			s.reader.Truncated = false
+		}
+		if errors.Is(err, context.Canceled) {
+			err = io.EOF // Ctrl-C while waiting for the capture: the end of it
 		}
 		if err != io.EOF {
 			err = fmt.Errorf("--file %s", err)
