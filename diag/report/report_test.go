@@ -15,7 +15,6 @@ import (
 	"github.com/kubectl-profiles/kubectl-profiles/diag/translate"
 )
 
-
 func codesOf(p PortReport) []string {
 	var out []string
 	for _, f := range p.Findings {
