@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kubectl-profiles/kubectl-profiles/diag/lang"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/source"
 )
 
@@ -61,9 +62,8 @@ func FuzzRegexChecks(f *testing.F) {
 			return
 		}
 		_ = topLevelAlternation(re)
-		_, _ = literalPath(re)
-		c := newRegexes()
-		_ = c.regexCovers(re, lit)
-		_ = c.regexCovers(lit, re)
+		eng := lang.NewEngine(2000)
+		_ = eng.Covered(eng.Path(anchor(lit)), []lang.Cond{eng.Path(anchor(re))})
+		_ = eng.Covered(eng.Path(anchor(re)), []lang.Cond{eng.Path(anchor(lit))})
 	})
 }

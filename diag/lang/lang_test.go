@@ -351,3 +351,21 @@ func FuzzRegex(f *testing.F) {
 		}
 	})
 }
+
+func TestMethodsOnly(t *testing.T) {
+	e := NewEngine(0)
+	req, ok, decided := e.Example(Method("DELETE"))
+	if !decided || !ok || req.String() != "DELETE /" {
+		t.Errorf("Example(DELETE) = %v %v %v", req, ok, decided)
+	}
+	req, ok, _ = e.Example(Not(Or(Method("GET"), Method("DELETE"))))
+	if !ok || req.String() != "POST /" {
+		t.Errorf("Example(not GET or DELETE) = %v %v", req, ok)
+	}
+	if _, ok, _ := e.Example(And(Method("GET"), Not(Method("GET")))); ok {
+		t.Errorf("GET and not GET has an example")
+	}
+	if res := e.Covered(Method("GET"), []Cond{And()}); !res.Covered || !equalInts(res.By, []int{0}) {
+		t.Errorf("empty all does not cover GET: %+v", res)
+	}
+}

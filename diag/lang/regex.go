@@ -71,12 +71,23 @@ func compileRegex(anchored string, limit int) *regexAtom {
 	if why != "" {
 		return fail("%s", why)
 	}
-	if re, err := syntax.Parse(pat, syntax.Perl); err == nil {
+	diffs := rustregex.GoCompatible(pat)
+	structural := false
+	for _, d := range diffs {
+		structural = structural || !d.ASCIISafe
+	}
+	re, err := syntax.Parse(pat, syntax.Perl)
+	if err == nil && !structural {
+		// Go and Rust read the literal text alike (differences are only
+		// in Unicode classes and boundaries): the prefix is sound even
+		// when the regex is not modelled, and keeps the prefilter useful.
+		re = re.Simplify()
+		a.pre = literalPrefix(re)
 		if op, bad := unmodelled(re); bad {
 			return fail("%s is not modelled", op)
 		}
 	}
-	for _, d := range rustregex.GoCompatible(pat) {
+	for _, d := range diffs {
 		// Unicode table versions (Rust 16.0, Go's own) are the one
 		// difference accepted: they only differ on recently assigned runes.
 		if d.ASCIISafe && strings.HasSuffix(d.Rust, " tables") {
@@ -84,12 +95,9 @@ func compileRegex(anchored string, limit int) *regexAtom {
 		}
 		return fail("%q is read differently by Rust (%s) and by the Go parser the engine uses (%s)", d.Construct, d.Rust, d.Go)
 	}
-	re, err := syntax.Parse(pat, syntax.Perl)
 	if err != nil {
 		return fail("the regex does not parse: %v", err)
 	}
-	re = re.Simplify()
-	a.pre = literalPrefix(re)
 	prog, err := syntax.Compile(re)
 	if err != nil {
 		return fail("the regex does not compile: %v", err)

@@ -216,7 +216,8 @@ func (e *Engine) sat(c Cond) (req Request, found, decided bool, why string) {
 		}
 		return string(b)
 	}
-	seen[key(root)] = 0
+	// The root (the empty path, which no request has) is never looked up:
+	// a longer path reaching the same states must still be explored.
 	vals := make([]uint8, len(atoms))
 	sinks := make([]uint8, len(atoms))
 	for q := 0; q < len(nodes); q++ {

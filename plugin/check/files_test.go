@@ -45,7 +45,7 @@ func TestFilesText(t *testing.T) {
 	}
 	golden(t, "corpus-text", out)
 	// The summary, then the one error line that explains exit status 3.
-	want := "36 errors, 18 warnings, 4 info in 39 ServiceProfiles.\nerror: findings at or above --fail-on error (36 errors, 18 warnings, 4 info)\n"
+	want := "57 errors, 5 warnings, 16 info in 40 ServiceProfiles.\nerror: findings at or above --fail-on error (57 errors, 5 warnings, 16 info)\n"
 	if errOut != want {
 		t.Errorf("stderr = %q, want %q", errOut, want)
 	}
@@ -57,7 +57,7 @@ func TestFilesJSONContract(t *testing.T) {
 		t.Fatalf("exit %d", code)
 	}
 	o := decode(t, out)
-	if o.Summary.Profiles != 3 || o.Summary.Errors != 5 || o.Summary.FailOn != "error" || !o.Summary.Failed {
+	if o.Summary.Profiles != 3 || o.Summary.Errors != 7 || o.Summary.FailOn != "error" || !o.Summary.Failed {
 		t.Errorf("summary = %+v", o.Summary)
 	}
 	var found bool
