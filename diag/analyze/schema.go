@@ -59,8 +59,8 @@ type field struct {
 	// fields of an object; items of a list.
 	fields map[string]*field
 	items  *field
-	// required by the CRD. Fields whose absence the translation reports
-	// better (condition, ttl) are left out.
+	// required by the CRD (a null value counts as absent: the API server
+	// drops it, then rejects the object).
 	required []string
 	// preserve: the CRD keeps unknown fields here
 	// (x-kubernetes-preserve-unknown-fields) and says nothing below.
@@ -94,7 +94,7 @@ func init() {
 	crdReqList := &field{crd: tArray, goType: gArray, items: &field{crd: tObject, goType: gObject, fields: requestMatch.fields, preserve: true}}
 	crdRspList := &field{crd: tArray, goType: gArray, items: &field{crd: tObject, goType: gObject, fields: responseMatch.fields, preserve: true}}
 	notHint := "the CRD declares a request condition's `not` as a list while the control plane decodes one object, so no form works at this level: wrap it as `all: [{not: {...}}]`"
-	route := &field{crd: tObject, goType: gObject, required: []string{"name"}, fields: map[string]*field{
+	route := &field{crd: tObject, goType: gObject, required: []string{"name", "condition"}, fields: map[string]*field{
 		"name": {crd: tString, goType: gString},
 		"condition": {crd: tObject, goType: gObject, fields: map[string]*field{
 			"method":    {crd: tString, goType: gString},
@@ -116,7 +116,7 @@ func init() {
 	}}
 	spec := &field{crd: tObject, goType: gObject, fields: map[string]*field{
 		"routes": {crd: tArray, goType: gArray, items: route},
-		"retryBudget": {crd: tObject, goType: gObject, required: []string{"retryRatio", "minRetriesPerSecond"}, fields: map[string]*field{
+		"retryBudget": {crd: tObject, goType: gObject, required: []string{"retryRatio", "minRetriesPerSecond", "ttl"}, fields: map[string]*field{
 			"retryRatio":          {crd: tNumber, goType: gFloat32},
 			"minRetriesPerSecond": {crd: tInt, goType: gUint32},
 			"ttl":                 {crd: tString, goType: gString},
@@ -207,7 +207,7 @@ func (w *walker) walk(v interface{}, f *field, path source.Path, underCRD bool) 
 	switch x := v.(type) {
 	case map[string]interface{}:
 		for _, req := range f.required {
-			if _, ok := x[req]; !ok && underCRD {
+			if x[req] == nil && underCRD {
 				w.add(CodeSchemaInvalid, path, "%s has no %s, which the CRD requires: the API server rejects the object", pathOr(path), req)
 			}
 		}
@@ -230,6 +230,11 @@ func (w *walker) walk(v interface{}, f *field, path source.Path, underCRD bool) 
 			return
 		}
 		for i, it := range x {
+			if it == nil && underCRD && f.items.crd != tNone {
+				// Unlike a null field, a null list item is not dropped.
+				w.add(CodeSchemaInvalid, path.Append(i), "%s must be %s, not null: the API server rejects the object", pathOr(path.Append(i)), f.items.crd)
+				continue
+			}
 			w.walk(it, f.items, path.Append(i), underCRD && f.items.crd != tNone)
 		}
 	}
