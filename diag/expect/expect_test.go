@@ -367,6 +367,13 @@ func TestOpaquePortsParse(t *testing.T) {
 		{"1-2-3", nil, 1},
 		{"70000", nil, 1},
 		{"a-b", nil, 1},
+		// Upstream's parsing quirks (pkg/util/parsing.go, portrange.go;
+		// watcher/opaque_ports_watcher.go), found by the test destination.
+		{"80,,", []int{80, 7000}, 0}, // one trailing comma goes; "" names the unnamed port
+		{",443", []int{443, 7000}, 0},
+		{"0-2", []int{0, 1, 2}, 0},
+		{"+443", []int{443}, 0},
+		{"80 - 81", nil, 1}, // no spaces inside a range
 	}
 	for _, c := range cases {
 		set, problems := OpaquePorts(c.value, ports)

@@ -19,27 +19,31 @@ const DefaultOpaquePorts = "25,587,3306,4444,5432,6379,9300,11211"
 // entries are returned as problems, not errors: the controller skips them.
 func OpaquePorts(value string, ports []ServicePort) (set map[uint32]bool, problems []string) {
 	set = map[uint32]bool{}
-	for _, part := range strings.Split(value, ",") {
+	if value == "" {
+		return set, nil
+	}
+	// As the controller reads it (pkg/util GetPortRanges, ParsePortRange):
+	// one trailing comma dropped, items trimmed, bounds read by strconv.Atoi
+	// (0 and "+80" accepted, inner spaces not).
+	for _, part := range strings.Split(strings.TrimSuffix(value, ","), ",") {
 		p := strings.TrimSpace(part)
-		if p == "" {
-			continue
-		}
 		// Names first: port names often contain '-' ("tcp-db") and must not
-		// be read as ranges.
+		// be read as ranges. Names are compared as they are, so an empty
+		// item ("80,,") stands for an unnamed port of the Service.
 		named := false
 		for _, sp := range ports {
-			if sp.Name != "" && sp.Name == p {
+			if sp.Name == p {
 				set[sp.Port] = true
 				named = true
 			}
 		}
-		if named {
+		if named || p == "" {
 			continue
 		}
 		if lo, hi, ok := strings.Cut(p, "-"); ok {
-			a, err1 := strconv.ParseUint(strings.TrimSpace(lo), 10, 16)
-			b, err2 := strconv.ParseUint(strings.TrimSpace(hi), 10, 16)
-			if err1 != nil || err2 != nil || a == 0 || a > b {
+			a, err1 := strconv.Atoi(lo)
+			b, err2 := strconv.Atoi(hi)
+			if err1 != nil || err2 != nil || a < 0 || b > 65535 || a > b {
 				problems = append(problems, fmt.Sprintf("%q is not a valid port range", p))
 				continue
 			}
@@ -48,7 +52,7 @@ func OpaquePorts(value string, ports []ServicePort) (set map[uint32]bool, proble
 			}
 			continue
 		}
-		if n, err := strconv.ParseUint(p, 10, 16); err == nil && n > 0 {
+		if n, err := strconv.Atoi(p); err == nil && n >= 0 && n <= 65535 {
 			set[uint32(n)] = true
 			continue
 		}
