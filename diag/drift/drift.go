@@ -151,3 +151,18 @@ func join(path, key string) string {
 	}
 	return strings.Join([]string{path, key}, ".")
 }
+
+// Values compares two values that encode to JSON (e.g. diag/policy's
+// Policy) the same way Compare compares profiles: field paths in their JSON
+// form ("routes[1].rules[0].timeouts.request"), compact JSON values, ""
+// when absent, empty lists and maps equal to absent ones.
+func Values(expected, served interface{}) []Change {
+	var a, b interface{}
+	ea, _ := json.Marshal(expected)
+	eb, _ := json.Marshal(served)
+	_ = json.Unmarshal(ea, &a)
+	_ = json.Unmarshal(eb, &b)
+	var out []Change
+	walk("", a, b, &out)
+	return out
+}
