@@ -167,7 +167,7 @@ func (o *Options) conclude(w *bufio.Writer, t *tapprofile.Tally, live bool) erro
 	case msg != "":
 		fmt.Fprintf(o.Streams.ErrOut, "%s (rt_route=?)\n", cli.Escape(msg))
 	case t.Requests == 0 && live:
-		fmt.Fprintln(o.Streams.ErrOut, "no requests seen")
+		fmt.Fprintln(o.Streams.ErrOut, "no request was tapped")
 	case t.Requests == 0:
 		fmt.Fprintf(o.Streams.ErrOut, "no requests in %s (after the filters)\n", cli.Escape(o.File))
 	}

@@ -215,7 +215,7 @@ func (c *Classifier) entry(ctx context.Context, k Key, block bool) (*entry, stri
 	}
 	k.Service, k.Namespace, k.ClientNamespace = strings.Clone(k.Service), strings.Clone(k.Namespace), strings.Clone(k.ClientNamespace)
 	timeout := c.timeout()
-	e := &entry{key: k, done: make(chan struct{}), deadline: time.Now().Add(timeout + timeout/10 + 100*time.Millisecond),
+	e := &entry{key: k, done: make(chan struct{}), deadline: time.Now().Add(timeout + timeout/2 + time.Second),
 		fqdn: k.FQDN(c.Resolver.ClusterDomain), path: k.Path(c.Resolver.ClusterDomain)}
 	c.cache[k] = e
 	c.last = e
@@ -237,7 +237,7 @@ func (c *Classifier) fetch(ctx context.Context, e *entry, timeout time.Duration)
 	defer c.pending.Done()
 	defer close(e.done)
 	defer func() { <-c.slots }()
-	lctx, cancel := context.WithTimeout(ctx, timeout+timeout/20+50*time.Millisecond)
+	lctx, cancel := context.WithTimeout(ctx, timeout+timeout/4+500*time.Millisecond)
 	defer cancel()
 	dp, note, err := c.Source.Profile(lctx, e.key)
 	e.note, e.err = note, err
