@@ -35,14 +35,26 @@ type Client struct {
 // most timeout for the connection to be ready, so a wrong address fails
 // fast with a clear message instead of every lookup timing out.
 func Dial(ctx context.Context, addr string, timeout time.Duration) (*Client, error) {
+	conn, err := DialConn(ctx, addr, timeout, "destination", "--destination-addr")
+	if err != nil {
+		return nil, err
+	}
+	return &Client{addr: addr, conn: conn, client: pb.NewDestinationClient(conn), close: func() {}}, nil
+}
+
+// DialConn opens a plaintext gRPC connection to addr and waits at most
+// timeout for it to be ready. what names the service ("destination",
+// "policy controller") and flag the flag that sets addr, for the one-line
+// errors. Shared by every control-plane client of the plugin.
+func DialConn(ctx context.Context, addr string, timeout time.Duration, what, flag string) (*grpc.ClientConn, error) {
 	conn, err := grpc.NewClient(addr,
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		// Profiles are small, but never let a misbehaving server make us
+		// Answers are small, but never let a misbehaving server make us
 		// allocate without bound.
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(16<<20)),
 	)
 	if err != nil {
-		return nil, fmt.Errorf("invalid destination address %q: %v", addr, err)
+		return nil, fmt.Errorf("invalid %s address %q: %v", what, addr, err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -50,17 +62,16 @@ func Dial(ctx context.Context, addr string, timeout time.Duration) (*Client, err
 	for {
 		s := conn.GetState()
 		if s == connectivity.Ready {
-			break
+			return conn, nil
 		}
 		if !conn.WaitForStateChange(ctx, s) {
 			conn.Close()
 			if parent := ctx.Err(); parent != nil && !errors.Is(parent, context.DeadlineExceeded) {
 				return nil, parent
 			}
-			return nil, fmt.Errorf("destination unreachable at %s (no gRPC connection within --timeout %s): check --destination-addr or the port-forward, or raise --timeout", addr, timeout)
+			return nil, fmt.Errorf("%s unreachable at %s (no gRPC connection within --timeout %s): check %s or the port-forward, or raise --timeout", what, addr, timeout, flag)
 		}
 	}
-	return &Client{addr: addr, conn: conn, client: pb.NewDestinationClient(conn), close: func() {}}, nil
 }
 
 // OnClose registers cleanup to run after the connection closes (e.g. stop

@@ -44,12 +44,19 @@ func (f *Flags) Validate() error {
 	if f.ClusterDomain == "" {
 		return cli.Usagef("--cluster-domain must not be empty")
 	}
-	if f.Addr != "" {
-		host, port, err := net.SplitHostPort(f.Addr)
-		n, perr := strconv.Atoi(port)
-		if err != nil || host == "" || perr != nil || n < 1 || n > 65535 {
-			return cli.Usagef("--destination-addr %q is not HOST:PORT with a port in 1..65535", f.Addr)
-		}
+	return ValidateAddr("--destination-addr", f.Addr)
+}
+
+// ValidateAddr checks that a HOST:PORT flag value (flag is its name) is
+// empty or has a host and a port in 1..65535.
+func ValidateAddr(flag, addr string) error {
+	if addr == "" {
+		return nil
+	}
+	host, port, err := net.SplitHostPort(addr)
+	n, perr := strconv.Atoi(port)
+	if err != nil || host == "" || perr != nil || n < 1 || n > 65535 {
+		return cli.Usagef("%s %q is not HOST:PORT with a port in 1..65535", flag, addr)
 	}
 	return nil
 }
