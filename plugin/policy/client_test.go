@@ -88,7 +88,9 @@ func TestErrors(t *testing.T) {
 		notFound bool
 	}{
 		{"no policy API", func(*grpc.Server) {}, "predates the policy API (Linkerd < 2.13)", codes.Unimplemented, false},
-		{"NotFound", func(s *grpc.Server) { pb.RegisterOutboundPoliciesServer(s, &stub{err: status.Error(codes.NotFound, "No such service")}) },
+		{"NotFound", func(s *grpc.Server) {
+			pb.RegisterOutboundPoliciesServer(s, &stub{err: status.Error(codes.NotFound, "No such service")})
+		},
 			"no policy for 10.1.2.3:80 (NotFound: No such service)", codes.NotFound, true},
 		{"InvalidArgument", func(s *grpc.Server) {
 			pb.RegisterOutboundPoliciesServer(s, &stub{err: status.Error(codes.InvalidArgument, "Invalid workload")})
