@@ -106,3 +106,42 @@ func base26(i int) string {
 		}
 	}
 }
+
+// --profile reads every profile of a multi-document file (it used only the
+// first, silently) and List objects, as check -f does.
+func TestProfileFileWithSeveralProfiles(t *testing.T) {
+	webapp, err := os.ReadFile(spFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	books := `apiVersion: linkerd.io/v1alpha2
+kind: ServiceProfile
+metadata: {name: books.booksapp.svc.cluster.local, namespace: booksapp}
+spec:
+  routes: [{name: GET /books.json, condition: {method: GET, pathRegex: /books\.json}}]
+`
+	dir := t.TempDir()
+	multi := filepath.Join(dir, "multi.yaml")
+	if err := os.WriteFile(multi, []byte(books+"---\n"+string(webapp)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code := run(t, "unmatched", "--file", capture, "--profile", multi, "-n", "booksapp")
+	if code != 0 || !strings.Contains(errOut, "3 matched a route, 6 unmatched") || strings.Contains(errOut, "no --profile file for webapp") {
+		t.Errorf("multi-document: exit %d\n%s", code, errOut)
+	}
+	// books' profile, the first document, is used too.
+	_, errOut, code = run(t, "unmatched", "--file", capture, "--profile", multi, "-n", "booksapp", "--to", "svc/books")
+	if code != 0 || !strings.Contains(errOut, "1 matched a route, 1 unmatched") {
+		t.Errorf("outbound to books: exit %d\n%s", code, errOut)
+	}
+
+	list := filepath.Join(dir, "list.yaml")
+	items := "apiVersion: v1\nkind: List\nitems:\n- " + strings.ReplaceAll(strings.TrimSpace(string(webapp)), "\n", "\n  ") + "\n"
+	if err := os.WriteFile(list, []byte(items), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code = run(t, "unmatched", "--file", capture, "--profile", list, "-n", "booksapp")
+	if code != 0 || !strings.Contains(errOut, "3 matched a route, 6 unmatched") {
+		t.Errorf("List: exit %d\n%s", code, errOut)
+	}
+}
