@@ -143,12 +143,9 @@ func shadowing(dp *pb.DestinationProfile, kept map[int]bool, limit int) []locate
 		case len(unknown) > 0:
 			emit(j, CodeRouteShadowingUndecided, "could not decide whether route %d is reachable (%s: %s): check by hand that it does not take all its requests", j, name(unknown[0]), conds[unknown[0]].Undecidable())
 		}
-		for k, i := range cands {
-			req, ok, decided := eng.Overlap(earlier[k], conds[j])
-			if decided && ok {
-				emit(j, CodeRouteOverlap, "some requests this route matches go to %s, which comes first, e.g. %s; if they should get this route, move it before route %d or narrow route %d", name(i), req, i, i)
-				break
-			}
+		if k, req, ok, _ := eng.FirstOverlap(conds[j], earlier); ok {
+			i := cands[k]
+			emit(j, CodeRouteOverlap, "some requests this route matches go to %s, which comes first, e.g. %s; if they should get this route, move it before route %d or narrow route %d", name(i), req, i, i)
 		}
 	}
 	return out

@@ -22,6 +22,11 @@ type automaton interface {
 	bounds(add func(lo, hi rune))
 	// prefix is literal text every accepted input starts with.
 	prefix() string
+	// foldPrefix is literal text, folded with foldKey, that the foldKey of
+	// every accepted input starts with (at least as long as prefix).
+	foldPrefix() string
+	// whole tells whether prefix (and foldPrefix) is the only accepted input.
+	whole() bool
 }
 
 // literalAtom accepts one text (exact) or, with segment set, that text and
@@ -76,3 +81,7 @@ func (a *literalAtom) bounds(add func(lo, hi rune)) {
 }
 
 func (a *literalAtom) prefix() string { return string(a.text) }
+
+func (a *literalAtom) foldPrefix() string { return foldKey(string(a.text)) }
+
+func (a *literalAtom) whole() bool { return !a.segment }

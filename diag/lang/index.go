@@ -9,6 +9,7 @@ import "sort"
 type Index struct {
 	conds    []Cond
 	prefix   []string
+	info     []prefixes
 	methods  []map[string]bool // nil: any method
 	byPrefix map[string][]int  // ascending indices
 	sorted   []int             // indices by prefix, then index
@@ -16,10 +17,11 @@ type Index struct {
 
 // NewIndex indexes conds.
 func NewIndex(conds []Cond) *Index {
-	x := &Index{conds: conds, prefix: make([]string, len(conds)), methods: make([]map[string]bool, len(conds)),
+	x := &Index{conds: conds, prefix: make([]string, len(conds)), info: make([]prefixes, len(conds)), methods: make([]map[string]bool, len(conds)),
 		byPrefix: map[string][]int{}, sorted: make([]int, len(conds))}
 	for i, c := range conds {
 		x.prefix[i] = RequiredPrefix(c)
+		x.info[i] = prefixInfo(c)
 		if set, all := MethodSet(c); !all {
 			x.methods[i] = set
 		}
@@ -36,7 +38,7 @@ func (x *Index) Earlier(j int) []int {
 	p := x.prefix[j]
 	var out []int
 	take := func(i int) {
-		if i < j && x.methodsMeet(i, j) {
+		if i < j && x.methodsMeet(i, j) && prefixesMeet(x.info[i], x.info[j]) {
 			out = append(out, i)
 		}
 	}

@@ -133,8 +133,10 @@ type Result struct {
 	// one of the earlier ones.
 	Covered bool
 	// By lists the earlier conditions (indices into the slice given) that
-	// explain the cover: one that covers alone when there is one,
-	// otherwise every earlier condition that overlaps the later one.
+	// explain the cover. The shortest run of earlier conditions, in order,
+	// that covers is found; when its last one covers alone By is just that
+	// one, otherwise the conditions of the run that overlap the later one.
+	// Empty when the later condition matches no request.
 	By []int
 	// Witness is a request the later condition matches and no earlier one
 	// does, when not covered.
@@ -165,14 +167,15 @@ func (e *Engine) Covered(later Cond, earlier []Cond) Result {
 			idx = append(idx, i)
 		}
 	}
-	q := func(ids []int) (Request, bool, bool, string) {
+	// uncovered looks for a request later matches and none of ids does.
+	uncovered := func(ids []int) (Request, bool, bool, string) {
 		u := make([]Cond, len(ids))
 		for k, i := range ids {
 			u[k] = earlier[i]
 		}
 		return e.sat(And(later, Not(Or(u...))))
 	}
-	w, found, decided, why := q(idx)
+	w, found, decided, why := uncovered(idx)
 	if !decided {
 		return Result{Reason: why}
 	}
@@ -180,20 +183,93 @@ func (e *Engine) Covered(later Cond, earlier []Cond) Result {
 		return Result{Decided: true, Witness: &w}
 	}
 	res := Result{Decided: true, Covered: true}
-	if len(idx) > 1 {
-		for _, i := range idx {
-			if _, f, d, _ := q([]int{i}); d && !f {
-				res.By = []int{i}
-				return res
-			}
+	if len(idx) == 0 {
+		return res // later matches no request
+	}
+	// The shortest run idx[:k] that covers (covering grows with k), found
+	// by bisection so that long lists cost a few explorations.
+	lo, hi := 1, len(idx)
+	for lo < hi {
+		mid := (lo + hi) / 2
+		if _, f, d, _ := uncovered(idx[:mid]); d && !f {
+			hi = mid
+		} else {
+			lo = mid + 1
 		}
 	}
-	for _, i := range idx {
+	last := idx[lo-1]
+	if lo == 1 {
+		res.By = []int{last}
+		return res
+	}
+	if _, f, d, _ := uncovered([]int{last}); d && !f {
+		res.By = []int{last}
+		return res
+	}
+	for _, i := range idx[:lo] {
 		if _, f, d, _ := e.sat(And(later, earlier[i])); f || !d {
 			res.By = append(res.By, i)
 		}
 	}
 	return res
+}
+
+// FirstOverlap returns the first of earlier that shares a request with
+// later, and such a request: no condition before it matches that request
+// (none shares any request with later). ok is false when none overlaps;
+// decided is false when the bound was reached or a construct is not
+// modelled.
+func (e *Engine) FirstOverlap(later Cond, earlier []Cond) (first int, req Request, ok bool, decided bool) {
+	idx := make([]int, 0, len(earlier))
+	for i, c := range earlier {
+		if mayIntersect(later, c) {
+			idx = append(idx, i)
+		}
+	}
+	meets := func(ids []int) (bool, bool) {
+		u := make([]Cond, len(ids))
+		for k, i := range ids {
+			u[k] = earlier[i]
+		}
+		_, f, d, _ := e.sat(And(later, Or(u...)))
+		return f, d
+	}
+	// Few candidates: try them in order (usually the first one answers).
+	if len(idx) <= 4 {
+		for _, i := range idx {
+			req, ok, decided, _ = e.sat(And(later, earlier[i]))
+			if !decided {
+				return -1, Request{}, false, false
+			}
+			if ok {
+				return i, req, true, true
+			}
+		}
+		return -1, Request{}, false, true
+	}
+	f, d := meets(idx)
+	if !d || !f {
+		return -1, Request{}, false, d
+	}
+	lo, hi := 1, len(idx)
+	for lo < hi {
+		mid := (lo + hi) / 2
+		f, d := meets(idx[:mid])
+		if !d {
+			return -1, Request{}, false, false
+		}
+		if f {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	first = idx[lo-1]
+	req, ok, decided, _ = e.sat(And(later, earlier[first]))
+	if !ok {
+		return -1, Request{}, false, decided
+	}
+	return first, req, true, true
 }
 
 // Overlap returns a request both a and b match, if there is one. decided is
@@ -275,7 +351,52 @@ func mayIntersect(a, b Cond) bool {
 			return false
 		}
 	}
-	return PrefixCompatible(RequiredPrefix(a), RequiredPrefix(b))
+	return prefixesMeet(prefixInfo(a), prefixInfo(b))
+}
+
+// prefixes is what the prefilter knows of a condition's paths: the
+// literal text they start with, the same case-folded (it can be longer),
+// and whether that text is the whole path.
+type prefixes struct {
+	exact, folded string
+	whole         bool
+}
+
+func prefixInfo(c Cond) prefixes {
+	return prefixes{exact: RequiredPrefix(c), folded: foldedPrefix(c), whole: wholePath(c)}
+}
+
+// prefixesMeet is false only when no path can satisfy both.
+func prefixesMeet(a, b prefixes) bool {
+	if !PrefixCompatible(a.exact, b.exact) || !PrefixCompatible(a.folded, b.folded) {
+		return false
+	}
+	if a.whole && (len(b.exact) > len(a.exact) || len(b.folded) > len(a.folded)) {
+		return false
+	}
+	if b.whole && (len(a.exact) > len(b.exact) || len(a.folded) > len(b.folded)) {
+		return false
+	}
+	return true
+}
+
+// wholePath tells whether RequiredPrefix(c) is the only path c can match:
+// c is, or requires, one literal path.
+func wholePath(c Cond) bool {
+	switch c.op {
+	case opPath:
+		return c.atom.whole()
+	case opAnd:
+		// The longest prefix is the one RequiredPrefix returns.
+		best, whole := -1, false
+		for _, s := range c.subs {
+			if p := RequiredPrefix(s); len(p) > best {
+				best, whole = len(p), wholePath(s)
+			}
+		}
+		return whole
+	}
+	return false
 }
 
 // PrefixCompatible tells whether two required prefixes can both hold: one
@@ -328,14 +449,20 @@ func MethodSet(c Cond) (set map[string]bool, all bool) {
 
 // RequiredPrefix returns a literal text every path c matches starts with
 // ("" when none is known).
-func RequiredPrefix(c Cond) string {
+func RequiredPrefix(c Cond) string { return prefixOf(c, automaton.prefix) }
+
+// foldedPrefix is like RequiredPrefix on case-folded text (foldKey): it
+// also sees through case-insensitive regexes.
+func foldedPrefix(c Cond) string { return prefixOf(c, automaton.foldPrefix) }
+
+func prefixOf(c Cond, get func(automaton) string) string {
 	switch c.op {
 	case opPath:
-		return c.atom.prefix()
+		return get(c.atom)
 	case opAnd:
 		best := ""
 		for _, s := range c.subs {
-			if p := RequiredPrefix(s); len(p) > len(best) {
+			if p := prefixOf(s, get); len(p) > len(best) {
 				best = p
 			}
 		}
@@ -344,9 +471,9 @@ func RequiredPrefix(c Cond) string {
 		if len(c.subs) == 0 {
 			return ""
 		}
-		common := RequiredPrefix(c.subs[0])
+		common := prefixOf(c.subs[0], get)
 		for _, s := range c.subs[1:] {
-			p := RequiredPrefix(s)
+			p := prefixOf(s, get)
 			n := 0
 			for n < len(p) && n < len(common) && p[n] == common[n] {
 				n++

@@ -369,3 +369,46 @@ func TestMethodsOnly(t *testing.T) {
 		t.Errorf("empty all does not cover GET: %+v", res)
 	}
 }
+
+func TestFoldedPrefilter(t *testing.T) {
+	e := NewEngine(0)
+	ci := e.Path(anchor("(?i)/api/v1/export"))
+	if mayIntersect(ci, e.Path(anchor("/api/v2/.*"))) {
+		t.Error("(?i)/api/v1/export may intersect /api/v2/.*")
+	}
+	for _, other := range []string{"/API/V1/.*", "/api/v1/EXPORT", "/ap.*", "/.*"} {
+		if !mayIntersect(ci, e.Path(anchor(other))) {
+			t.Errorf("(?i)/api/v1/export may not intersect %s", other)
+		}
+	}
+	// K folds with the Kelvin sign.
+	if !mayIntersect(e.Path(anchor("(?i)/k")), Exact("/\u212a")) {
+		t.Error("(?i)/k does not meet the Kelvin sign")
+	}
+	x := NewIndex([]Cond{ci, e.Path(anchor("/api/v2/x")), e.Path(anchor("/API/v1/export"))})
+	if got := x.Earlier(1); len(got) != 0 {
+		t.Errorf("Earlier(1) = %v", got)
+	}
+	if got := x.Earlier(2); !equalInts(got, []int{0}) {
+		t.Errorf("Earlier(2) = %v", got)
+	}
+}
+
+func TestWholePathPrefilter(t *testing.T) {
+	e := NewEngine(0)
+	for _, tc := range []struct {
+		a, b Cond
+		want bool
+	}{
+		{e.Path(anchor("/a")), e.Path(anchor("/a/.*")), false},
+		{Exact("/a"), e.Path(anchor("/a.*")), true},
+		{And(Method("GET"), e.Path(anchor("/a/b"))), e.Path(anchor("/a/b/[0-9]+")), false},
+		{e.Path(anchor("/a/b")), Prefix("/a/b"), true},
+		{e.Path(anchor("/a/b")), e.Path(anchor("/a/c")), false},
+		{e.Path(anchor("(?i)/a/b")), e.Path(anchor("/A/B/c")), true}, // not whole: no claim
+	} {
+		if got := mayIntersect(tc.a, tc.b); got != tc.want {
+			t.Errorf("mayIntersect(%v, %v) = %v", prefixInfo(tc.a), prefixInfo(tc.b), got)
+		}
+	}
+}

@@ -25,6 +25,12 @@ type regexAtom struct {
 	err  string // why it is not modelled; "" when it is
 	prog *syntax.Prog
 	pre  string
+	fpre string
+	cuts []rune // cutsOf, computed once
+	lit  bool   // the regex is ^literal$ (case-sensitive)
+	// restart is the state reached when no thread survives a rune: only
+	// the search restarting at the next position (-2 until computed).
+	restart int32
 
 	states []rstate
 	index  map[string]int32
@@ -40,6 +46,7 @@ type regexAtom struct {
 type rstate struct {
 	pcs    []uint32
 	accept bool
+	ascii  *[128]int32 // transitions on ASCII runes, 0 = not computed yet (dead is never memoised here)
 }
 
 func (e *Engine) regex(anchored string) *regexAtom {
@@ -56,7 +63,7 @@ func (e *Engine) regex(anchored string) *regexAtom {
 const maxPattern = 1 << 14
 
 func compileRegex(anchored string, limit int) *regexAtom {
-	a := &regexAtom{limit: limit}
+	a := &regexAtom{limit: limit, restart: -2}
 	fail := func(format string, args ...interface{}) *regexAtom {
 		a.err = fmt.Sprintf(format, args...)
 		return a
@@ -82,7 +89,7 @@ func compileRegex(anchored string, limit int) *regexAtom {
 		// in Unicode classes and boundaries): the prefix is sound even
 		// when the regex is not modelled, and keeps the prefilter useful.
 		re = re.Simplify()
-		a.pre = literalPrefix(re)
+		a.pre, a.fpre, a.lit = literalPrefix(re)
 		if op, bad := unmodelled(re); bad {
 			return fail("%s is not modelled", op)
 		}
@@ -126,20 +133,48 @@ func unmodelled(re *syntax.Regexp) (string, bool) {
 	return "", false
 }
 
-// literalPrefix is the case-sensitive literal text right after a leading
-// begin-of-text assertion.
-func literalPrefix(re *syntax.Regexp) string {
+// literalPrefix returns the case-sensitive literal text right after a
+// leading begin-of-text assertion, and the longer literal text with
+// case-insensitive parts, case-folded (see foldKey); whole is set when
+// the regex is ^literal$ with a case-sensitive literal.
+func literalPrefix(re *syntax.Regexp) (exact, folded string, whole bool) {
 	if re.Op != syntax.OpConcat || len(re.Sub) < 2 || re.Sub[0].Op != syntax.OpBeginText {
-		return ""
+		return "", "", false
 	}
-	var b strings.Builder
+	if len(re.Sub) == 3 && re.Sub[1].Op == syntax.OpLiteral && re.Sub[1].Flags&syntax.FoldCase == 0 && re.Sub[2].Op == syntax.OpEndText {
+		return string(re.Sub[1].Rune), foldKey(string(re.Sub[1].Rune)), true
+	}
+	var b, f strings.Builder
+	inExact := true
 	for _, s := range re.Sub[1:] {
-		if s.Op != syntax.OpLiteral || s.Flags&syntax.FoldCase != 0 {
+		if s.Op != syntax.OpLiteral {
 			break
 		}
-		b.WriteString(string(s.Rune))
+		if s.Flags&syntax.FoldCase != 0 {
+			inExact = false
+		}
+		if inExact {
+			b.WriteString(string(s.Rune))
+		}
+		f.WriteString(foldKey(string(s.Rune)))
 	}
-	return b.String()
+	return b.String(), f.String(), false
+}
+
+// foldKey maps each rune to the smallest rune it case-folds with: texts
+// that match case-insensitively have the same key.
+func foldKey(s string) string {
+	rs := []rune(s)
+	for i, r := range rs {
+		m := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			if f < m {
+				m = f
+			}
+		}
+		rs[i] = m
+	}
+	return string(rs)
 }
 
 // rustPerlClasses rewrites \d \D \s \S \w \W into the Unicode sets the Rust
@@ -273,6 +308,10 @@ func rangesText(t *unicode.RangeTable) string {
 
 func (a *regexAtom) prefix() string { return a.pre }
 
+func (a *regexAtom) foldPrefix() string { return a.fpre }
+
+func (a *regexAtom) whole() bool { return a.lit }
+
 func (a *regexAtom) bounds(add func(lo, hi rune)) {
 	if a.prog == nil {
 		return
@@ -313,9 +352,17 @@ func (a *regexAtom) step(s int32, r rune) int32 {
 	if s == deadState || s == allState {
 		return s
 	}
+	st := &a.states[s]
+	if r < 128 && st.ascii != nil {
+		if t := st.ascii[r]; t != 0 {
+			return t - 1
+		}
+	}
 	key := uint64(s)<<32 | uint64(uint32(r))
-	if t, ok := a.trans[key]; ok {
-		return t
+	if r >= 128 {
+		if t, ok := a.trans[key]; ok {
+			return t
+		}
 	}
 	var seeds []uint32
 	for _, pc := range a.states[s].pcs {
@@ -335,9 +382,25 @@ func (a *regexAtom) step(s int32, r rune) int32 {
 			seeds = append(seeds, in.Out)
 		}
 	}
-	pcs, matched := a.closure(seeds, []uint32{uint32(a.prog.Start)}, false, false)
-	t := a.intern(pcs, matched)
-	if t >= 0 {
+	var t int32
+	if len(seeds) == 0 && a.restart != -2 {
+		t = a.restart
+	} else {
+		pcs, matched := a.closure(seeds, []uint32{uint32(a.prog.Start)}, false, false)
+		t = a.intern(pcs, matched)
+		if len(seeds) == 0 {
+			a.restart = t
+		}
+	}
+	switch {
+	case t < 0:
+	case r < 128:
+		st := &a.states[s]
+		if st.ascii == nil {
+			st.ascii = new([128]int32)
+		}
+		st.ascii[r] = t + 1
+	default:
 		a.trans[key] = t
 	}
 	return t

@@ -2,9 +2,9 @@ package lang
 
 import (
 	"encoding/binary"
+	"slices"
 	"sort"
 	"strconv"
-	"strings"
 	"unicode/utf8"
 )
 
@@ -130,35 +130,40 @@ const niceRunes = "abcdefghijklmnopqrstuvwxyz0123456789-_.~ABCDEFGHIJKLMNOPQRSTU
 
 // partition splits all runes into cells no automaton tells apart.
 func partition(atoms []automaton) []class {
-	cuts := map[rune]bool{0: true, 0x21: true, '#': true, '#' + 1: true, '?': true, '?' + 1: true,
-		'/': true, '/' + 1: true, 0xD800: true, 0xE000: true, utf8.MaxRune + 1: true}
-	add := func(lo, hi rune) {
-		cuts[lo] = true
-		cuts[hi+1] = true
-	}
+	pts := []rune{0, 0x21, '#', '#' + 1, '?', '?' + 1, '/', '/' + 1, 0xD800, 0xE000, utf8.MaxRune + 1}
 	for _, a := range atoms {
-		a.bounds(add)
+		pts = append(pts, cutsOf(a)...)
 	}
-	pts := make([]rune, 0, len(cuts))
-	for r := range cuts {
-		pts = append(pts, r)
+	slices.Sort(pts)
+	n := 0
+	for i, r := range pts {
+		if i == 0 || r != pts[n-1] {
+			pts[n] = r
+			n++
+		}
 	}
-	sort.Slice(pts, func(i, j int) bool { return pts[i] < pts[j] })
-	var out []class
+	pts = pts[:n]
+	out := make([]class, 0, len(pts))
 	for i := 0; i+1 < len(pts); i++ {
 		lo, hi := pts[i], pts[i+1]-1
 		if !inPath(lo) {
 			continue
 		}
 		c := class{lo: lo, hi: hi, rep: lo, rank: len(niceRunes) + 1}
-		if k := strings.IndexFunc(niceRunes, func(r rune) bool { return r >= lo && r <= hi }); k >= 0 {
-			c.rep, c.rank = rune(niceRunes[k]), k
-		} else if lo <= 0xA1 && hi >= 0xA1 {
+		if lo <= 0xA1 && hi >= 0xA1 {
 			c.rep, c.rank = 0xA1, len(niceRunes)
 		}
 		out = append(out, c)
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].rank < out[j].rank })
+	// Each nice rune, best first, names the cell it falls in.
+	for k := 0; k < len(niceRunes); k++ {
+		r := rune(niceRunes[k])
+		i := sort.Search(len(out), func(i int) bool { return out[i].hi >= r })
+		if i < len(out) && out[i].lo <= r && out[i].rank > k {
+			out[i].rep, out[i].rank = r, k
+		}
+	}
+	slices.SortStableFunc(out, func(a, b class) int { return a.rank - b.rank })
 	return out
 }
 
@@ -169,6 +174,20 @@ func partition(atoms []automaton) []class {
 // is enough.
 func inPath(r rune) bool {
 	return r > 0x20 && r != '?' && r != '#' && (r < 0xD800 || r >= 0xE000)
+}
+
+// cutsOf lists the points where an automaton's behaviour may change: the
+// first rune of each range it tells apart and the rune after its end.
+func cutsOf(a automaton) []rune {
+	if r, ok := a.(*regexAtom); ok && r.cuts != nil {
+		return r.cuts
+	}
+	var out []rune
+	a.bounds(func(lo, hi rune) { out = append(out, lo, hi+1) })
+	if r, ok := a.(*regexAtom); ok {
+		r.cuts = out
+	}
+	return out
 }
 
 type node struct {
@@ -199,46 +218,45 @@ func (e *Engine) sat(c Cond) (req Request, found, decided bool, why string) {
 		return Request{}, false, true, ""
 	}
 	classes := partition(atoms)
-	nodes := []node{{parent: -1}}
-	root := make([]int32, len(atoms))
+	// A node holds only its live atoms, as (slot, state) pairs: an atom in
+	// the dead state stays there, and most atoms die within a few runes.
+	var root []int32
 	for k, a := range atoms {
-		root[k] = a.start()
-		if root[k] < 0 {
+		st := a.start()
+		if st < 0 {
 			return Request{}, false, false, "the automaton grew past the bound"
 		}
-	}
-	nodes[0].st = root
-	seen := map[string]int32{}
-	key := func(st []int32) string {
-		b := make([]byte, 4*len(st))
-		for i, s := range st {
-			binary.LittleEndian.PutUint32(b[4*i:], uint32(s))
+		if st != deadState {
+			root = append(root, int32(k), st)
 		}
-		return string(b)
 	}
+	nodes := []node{{parent: -1, st: root}}
+	seen := map[string]int32{}
+	var kb []byte
+	var scratch []int32
 	// The root (the empty path, which no request has) is never looked up:
 	// a longer path reaching the same states must still be explored.
-	vals := make([]uint8, len(atoms))
-	sinks := make([]uint8, len(atoms))
+	vals := make([]uint8, len(atoms))  // 0 for dead atoms
+	sinks := make([]uint8, len(atoms)) // 0 for dead atoms
 	for q := 0; q < len(nodes); q++ {
 		n := nodes[q]
-		live := false
-		for k, a := range atoms {
-			s := n.st[k]
-			if a.accepts(s) {
-				vals[k] = 1
-			} else {
-				vals[k] = 0
-			}
-			switch s {
-			case deadState:
-				sinks[k] = 0
-			case allState:
-				sinks[k] = 1
-			default:
-				sinks[k] = 2
+		if q > 0 {
+			for i := 0; i < len(nodes[q-1].st); i += 2 {
+				vals[nodes[q-1].st[i]], sinks[nodes[q-1].st[i]] = 0, 0
 			}
 		}
+		for i := 0; i < len(n.st); i += 2 {
+			k, st := n.st[i], n.st[i+1]
+			vals[k] = 0
+			if atoms[k].accepts(st) {
+				vals[k] = 1
+			}
+			sinks[k] = 2
+			if st == allState {
+				sinks[k] = 1
+			}
+		}
+		live := false
 		for fi, f := range forms {
 			if q > 0 && f.eval(vals) == 1 {
 				return Request{Method: fmethods[fi], Path: pathOf(nodes, int32(q))}, true, true, ""
@@ -254,23 +272,29 @@ func (e *Engine) sat(c Cond) (req Request, found, decided bool, why string) {
 			if q == 0 && cl.rep != '/' {
 				continue
 			}
-			next := make([]int32, len(atoms))
-			for k, a := range atoms {
-				t := a.step(n.st[k], cl.rep)
+			next := scratch[:0]
+			for i := 0; i < len(n.st); i += 2 {
+				t := atoms[n.st[i]].step(n.st[i+1], cl.rep)
 				if t < 0 {
 					return Request{}, false, false, "the automaton grew past the bound"
 				}
-				next[k] = t
+				if t != deadState {
+					next = append(next, n.st[i], t)
+				}
 			}
-			kk := key(next)
-			if _, ok := seen[kk]; ok {
+			scratch = next
+			kb = kb[:0]
+			for _, v := range next {
+				kb = binary.LittleEndian.AppendUint32(kb, uint32(v))
+			}
+			if _, ok := seen[string(kb)]; ok {
 				continue
 			}
 			if len(nodes) >= e.limit {
 				return Request{}, false, false, "the exploration reached its bound of " + strconv.Itoa(e.limit) + " states"
 			}
-			seen[kk] = int32(len(nodes))
-			nodes = append(nodes, node{parent: int32(q), r: cl.rep, st: next})
+			seen[string(kb)] = int32(len(nodes))
+			nodes = append(nodes, node{parent: int32(q), r: cl.rep, st: slices.Clone(next)})
 		}
 	}
 	return Request{}, false, true, ""
