@@ -167,8 +167,10 @@ spec:
 	flags := []string{"--file", capture, "--kubeconfig", env.Kubeconfig, "--destination-addr", lis.Addr().String(),
 		"--timeout", "1s", "--concurrency", fmt.Sprint(concurrency)}
 
+	var start time.Time
 	check := func(cmd string) {
 		t.Helper()
+		elapsed := time.Since(start) // logged only: speed is not asserted
 		max, total := proxy.stats()
 		if total != services {
 			t.Errorf("%s: %d lookups, want %d", cmd, total, services)
@@ -176,9 +178,10 @@ spec:
 		if max < 2 || max > concurrency {
 			t.Errorf("%s: at most %d lookups in flight at once, want 2..%d (concurrent, bounded)", cmd, max, concurrency)
 		}
-		t.Logf("%s: %d lookups, at most %d at once", cmd, total, max)
+		t.Logf("%s: %d lookups, at most %d at once, %s", cmd, total, max, elapsed.Round(100*time.Millisecond))
 	}
 
+	start = time.Now()
 	out, errOut, code := clitest.Run("", append([]string{"tap"}, flags...)...)
 	if code != 0 {
 		t.Fatalf("tap: exit %d\n%s", code, errOut)
@@ -200,6 +203,7 @@ spec:
 		t.Errorf("tap conclusion: %q\nstderr:\n%s", lines[2*services], errOut)
 	}
 
+	start = time.Now()
 	_, errOut, code = clitest.Run("", append([]string{"unmatched"}, flags...)...)
 	check("unmatched")
 	if code != 1 || !strings.Contains(errOut, fmt.Sprintf("error: none of the %d requests could be classified (profile lookup silent: %d)", services, services)) {
