@@ -34,8 +34,6 @@ type Client struct {
 	// the first event, so a quiet target would otherwise block Watch; errors
 	// (RBAC, linkerd-error) always come back at once. Default 3s.
 	HeaderWait time.Duration
-	// DiscoveryTimeout bounds CheckAPI. Default 10s.
-	DiscoveryTimeout time.Duration
 	// TapAdminRole is the ClusterRole named in RBAC hints; set it when viz
 	// lives outside the linkerd-viz namespace.
 	TapAdminRole string
@@ -58,10 +56,9 @@ func New(cfg *rest.Config) (*Client, error) {
 		return nil, fmt.Errorf("parsing the API server address %q: %w", cfg.Host, err)
 	}
 	return &Client{
-		hc:               &http.Client{Transport: rt},
-		base:             base,
-		HeaderWait:       3 * time.Second,
-		DiscoveryTimeout: 10 * time.Second,
+		hc:         &http.Client{Transport: rt},
+		base:       base,
+		HeaderWait: 3 * time.Second,
 	}, nil
 }
 
@@ -75,35 +72,6 @@ func (c *Client) urlFor(p string) string {
 	}
 	u.RawQuery, u.Fragment = "", ""
 	return u.String()
-}
-
-// CheckAPI asks discovery for tap.linkerd.io/v1alpha1 and returns a typed
-// *Error (ReasonNotInstalled, ReasonUnavailable, ReasonForbidden...) when
-// the tap API cannot be used. A plain tap does not need it; it gives a
-// clearer first message.
-func (c *Client) CheckAPI(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, c.DiscoveryTimeout)
-	defer cancel()
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodGet, c.urlFor(APIPrefix), nil)
-	if err != nil {
-		return err
-	}
-	hreq.Header.Set("Accept", "application/json")
-	rsp, err := c.hc.Do(hreq)
-	if err != nil {
-		return connError(err)
-	}
-	defer rsp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(rsp.Body, maxErrorBody))
-	if rsp.StatusCode != http.StatusOK {
-		return errorFromResponse(rsp.StatusCode, body, nil, c.TapAdminRole)
-	}
-	if !bytes.Contains(body, []byte(`"tap.linkerd.io/v1alpha1"`)) {
-		return &Error{Reason: ReasonNotInstalled, Code: rsp.StatusCode,
-			Message: "linkerd-viz is not installed (APIService v1alpha1.tap.linkerd.io missing)",
-			Hint:    "discovery did not list tap.linkerd.io/v1alpha1; check 'kubectl get apiservice v1alpha1.tap.linkerd.io'"}
-	}
-	return nil
 }
 
 func connError(err error) error {

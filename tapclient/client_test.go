@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kubectl-profiles/kubectl-profiles/internal/taptest"
+	"github.com/kubectl-profiles/kubectl-profiles/internal/tapwire"
 	"github.com/kubectl-profiles/kubectl-profiles/tapclient"
 	"k8s.io/client-go/rest"
 )
@@ -164,10 +165,10 @@ func TestWatchServerErrors(t *testing.T) {
 		t.Fatalf("message %q", te.Message)
 	}
 	_, err = c.Watch(context.Background(), tapclient.Request{Target: broken})
-	if tapclient.ReasonOf(err) != tapclient.ReasonServer || !strings.Contains(err.Error(), "tap disabled") {
+	if reasonOf(err) != tapclient.ReasonServer || !strings.Contains(err.Error(), "tap disabled") {
 		t.Fatalf("scripted error: %v", err)
 	}
-	if _, err := c.Watch(context.Background(), tapclient.Request{Target: web, LabelSelector: "a in (("}); tapclient.ReasonOf(err) != tapclient.ReasonServer {
+	if _, err := c.Watch(context.Background(), tapclient.Request{Target: web, LabelSelector: "a in (("}); reasonOf(err) != tapclient.ReasonServer {
 		t.Fatalf("bad selector: %v", err)
 	}
 }
@@ -232,7 +233,7 @@ func TestWatchTruncatedStream(t *testing.T) {
 func TestWatchMidStreamAPIError(t *testing.T) {
 	srv := startServer(t, taptest.Options{})
 	var raw strings.Builder
-	_ = tapclient.WriteFrame(&raw, tapclient.EncodeAPIError("rpc error: stream closed"))
+	_ = tapwire.WriteFrame(&raw, tapwire.EncodeAPIError("rpc error: stream closed"))
 	srv.Set(web, taptest.Tap{Events: exchange(1, 0, "GET", "/a", voting)[:1], Raw: []byte(raw.String())})
 	s, err := newClient(t, srv, "alice").Watch(context.Background(), tapclient.Request{Target: web})
 	if err != nil {
@@ -240,7 +241,7 @@ func TestWatchMidStreamAPIError(t *testing.T) {
 	}
 	defer s.Close()
 	_, _ = s.Next()
-	if _, err := s.Next(); tapclient.ReasonOf(err) != tapclient.ReasonServer || !strings.Contains(err.Error(), "stream closed") {
+	if _, err := s.Next(); reasonOf(err) != tapclient.ReasonServer || !strings.Contains(err.Error(), "stream closed") {
 		t.Fatalf("err = %v", err)
 	}
 }
@@ -319,17 +320,10 @@ func TestCloseUnblocksNext(t *testing.T) {
 	}
 }
 
-func TestCheckAPI(t *testing.T) {
-	srv := startServer(t, taptest.Options{})
-	if err := newClient(t, srv, "alice").CheckAPI(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func TestWatchValidates(t *testing.T) {
 	srv := startServer(t, taptest.Options{})
 	_, err := newClient(t, srv, "alice").Watch(context.Background(), tapclient.Request{Target: tapclient.Target{Type: "service", Name: "x", Namespace: "n"}})
-	if err == nil || tapclient.ReasonOf(err) != "" {
+	if err == nil || reasonOf(err) != "" {
 		t.Fatalf("invalid request: %v", err)
 	}
 	if len(srv.Requests()) != 0 {

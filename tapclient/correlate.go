@@ -77,12 +77,6 @@ func (c *Correlator) Observe(ev *Event) *Event {
 	return nil
 }
 
-// Len is the number of open requests.
-func (c *Correlator) Len() int { return len(c.open) }
-
-// Evicted counts requests dropped to respect the bound.
-func (c *Correlator) Evicted() uint64 { return c.evicted }
-
 func (c *Correlator) push(e *entry) {
 	e.prev = c.tail
 	if c.tail != nil {

@@ -5,6 +5,12 @@ import (
 	"testing"
 )
 
+// Len is the number of open requests (for tests: the binary never asks).
+func (c *Correlator) Len() int { return len(c.open) }
+
+// Evicted counts requests dropped to respect the bound.
+func (c *Correlator) Evicted() uint64 { return c.evicted }
+
 func ev(dir Direction, kind Kind, ip string, base uint32, stream uint64) *Event {
 	e := &Event{Direction: dir, Kind: kind, ID: StreamID{base, stream}, TappedIP: netip.MustParseAddr(ip)}
 	return e

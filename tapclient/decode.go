@@ -120,14 +120,10 @@ func (d *Decoder) str(b []byte) string {
 	return s
 }
 
-// DecodeEvent decodes one TapEvent payload (a frame without its length
-// prefix). Malformed input returns an error; it never panics.
-func DecodeEvent(b []byte) (*Event, error) {
-	return (*Decoder)(nil).Decode(b)
-}
-
-// Decode decodes one TapEvent payload. An ApiError frame that the server
-// appended mid-stream is recognised and returned as a *Error.
+// Decode decodes one TapEvent payload (a frame without its length prefix).
+// An ApiError frame that the server appended mid-stream is recognised and
+// returned as a *Error. Malformed input returns an error; it never panics.
+// A nil *Decoder decodes without interning or caching.
 func (d *Decoder) Decode(b []byte) (*Event, error) {
 	if msg, ok := midStreamError(b); ok {
 		return nil, &Error{Reason: ReasonServer, Message: msg}
@@ -532,9 +528,4 @@ func DecodeAPIError(b []byte) (string, error) {
 		return "", errors.New("ApiError has no message")
 	}
 	return msg, nil
-}
-
-// EncodeAPIError encodes a linkerd2.viz.ApiError (for test servers).
-func EncodeAPIError(msg string) []byte {
-	return appendString(nil, fAPIErrorText, msg)
 }

@@ -5,5 +5,7 @@
 //
 // Nothing here shells out to linkerd or imports linkerd2; the protobuf wire
 // format is written and read by hand with protowire, following
-// shared/reference/tap-api.md.
+// shared/reference/tap-api.md. It holds only the client side; the server
+// side (encoding events, decoding requests) used by the test tap server is
+// internal/tapwire.
 package tapclient

@@ -62,15 +62,6 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
-// ReasonOf returns err's Reason, or "" if err is not an *Error.
-func ReasonOf(err error) Reason {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Reason
-	}
-	return ""
-}
-
 // ErrIdle is returned by Stream.Next when no event arrived within the idle
 // timeout. The stream stays usable: call Next again to keep waiting.
 var ErrIdle = errors.New("no tap events within the idle timeout")

@@ -2,14 +2,25 @@ package tapclient
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"google.golang.org/protobuf/encoding/protowire"
 	"k8s.io/client-go/rest"
 )
+
+// reasonOf is err's Reason, or "" when err is not an *Error.
+func reasonOf(err error) Reason {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Reason
+	}
+	return ""
+}
 
 // Bodies as kube-apiserver sends them.
 const (
@@ -120,7 +131,7 @@ func TestURLForEscapes(t *testing.T) {
 	}
 }
 
-func TestCheckAPIErrors(t *testing.T) {
+func TestWatchAPIErrors(t *testing.T) {
 	tests := []struct {
 		code   int
 		body   string
@@ -128,7 +139,6 @@ func TestCheckAPIErrors(t *testing.T) {
 	}{
 		{404, notFoundStatus, ReasonNotInstalled},
 		{503, "service unavailable", ReasonUnavailable},
-		{200, `{"kind":"APIResourceList","groupVersion":"other/v1"}`, ReasonNotInstalled},
 	}
 	for _, tt := range tests {
 		ts := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -139,7 +149,8 @@ func TestCheckAPIErrors(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := c.CheckAPI(context.Background()); ReasonOf(err) != tt.reason {
+		_, err = c.Watch(context.Background(), Request{Target: Target{Namespace: "n", Type: "pod", Name: "x"}})
+		if reasonOf(err) != tt.reason {
 			t.Errorf("%d %s: %v, want %s", tt.code, tt.body, err, tt.reason)
 		}
 		ts.Close()
@@ -150,12 +161,14 @@ func TestLinkerdErrorHeaderWinsOverStatus(t *testing.T) {
 	ts := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set(ErrorHeader, "Internal Server Error")
 		w.WriteHeader(500)
-		_ = WriteFrame(w, EncodeAPIError("pod \"x\" not found"))
+		// A framed viz.ApiError{error=1}.
+		msg := protowire.AppendString(protowire.AppendTag(nil, 1, protowire.BytesType), `pod "x" not found`)
+		_, _ = w.Write(append(binary.LittleEndian.AppendUint32(nil, uint32(len(msg))), msg...))
 	}))
 	defer ts.Close()
 	c, _ := New(&rest.Config{Host: ts.URL, TLSClientConfig: rest.TLSClientConfig{Insecure: true}})
 	_, err := c.Watch(context.Background(), Request{Target: Target{Namespace: "n", Type: "pod", Name: "x"}})
-	if ReasonOf(err) != ReasonServer || err.Error() != `pod "x" not found` {
+	if reasonOf(err) != ReasonServer || err.Error() != `pod "x" not found` {
 		t.Fatalf("err = %v", err)
 	}
 
@@ -166,7 +179,7 @@ func TestLinkerdErrorHeaderWinsOverStatus(t *testing.T) {
 	defer garbled.Close()
 	c, _ = New(&rest.Config{Host: garbled.URL, TLSClientConfig: rest.TLSClientConfig{Insecure: true}})
 	_, err = c.Watch(context.Background(), Request{Target: Target{Namespace: "n", Type: "pod", Name: "x"}})
-	if ReasonOf(err) != ReasonServer || !strings.Contains(err.Error(), `reported "Bad Request"`) {
+	if reasonOf(err) != ReasonServer || !strings.Contains(err.Error(), `reported "Bad Request"`) {
 		t.Fatalf("garbled: %v", err)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 )
 
 // MaxFrameSize caps one frame of the tap stream. Real events are a few
@@ -51,17 +50,4 @@ func readFrame(r io.Reader, max int, buf []byte) ([]byte, error) {
 		return nil, fmt.Errorf("reading tap frame payload (%d of %d bytes): %w", n, size, err)
 	}
 	return buf, nil
-}
-
-// WriteFrame writes msg with its 4-byte little-endian length prefix in a
-// single Write, so a flush after it always sends whole frames.
-func WriteFrame(w io.Writer, msg []byte) error {
-	if uint64(len(msg)) > math.MaxUint32 {
-		return fmt.Errorf("%w: %d bytes", ErrFrameTooLarge, len(msg))
-	}
-	buf := make([]byte, 4+len(msg))
-	binary.LittleEndian.PutUint32(buf, uint32(len(msg)))
-	copy(buf[4:], msg)
-	_, err := w.Write(buf)
-	return err
 }

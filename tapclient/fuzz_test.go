@@ -1,15 +1,18 @@
-package tapclient
+package tapclient_test
 
 import (
 	"bytes"
 	"errors"
 	"io"
 	"testing"
+
+	"github.com/kubectl-profiles/kubectl-profiles/internal/tapwire"
+	"github.com/kubectl-profiles/kubectl-profiles/tapclient"
 )
 
 func FuzzReadFrame(f *testing.F) {
 	var ok bytes.Buffer
-	_ = WriteFrame(&ok, EncodeEvent(sampleEvents()[0]))
+	_ = tapwire.WriteFrame(&ok, tapwire.EncodeEvent(sampleEvents()[0]))
 	f.Add(ok.Bytes())
 	f.Add([]byte{0, 0, 0, 0})
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff})
@@ -19,9 +22,9 @@ func FuzzReadFrame(f *testing.F) {
 		r := bytes.NewReader(in)
 		consumed := 0
 		for {
-			frame, err := ReadFrame(r, max)
+			frame, err := tapclient.ReadFrame(r, max)
 			if err != nil {
-				if err != io.EOF && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, ErrFrameTooLarge) {
+				if err != io.EOF && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, tapclient.ErrFrameTooLarge) {
 					t.Fatalf("unexpected error kind: %v", err)
 				}
 				if err == io.EOF && consumed != len(in) {
@@ -39,12 +42,12 @@ func FuzzReadFrame(f *testing.F) {
 
 func FuzzDecodeEvent(f *testing.F) {
 	for _, ev := range sampleEvents() {
-		f.Add(EncodeEvent(ev))
+		f.Add(tapwire.EncodeEvent(ev))
 	}
-	f.Add(EncodeAPIError("no pods to tap"))
+	f.Add(tapwire.EncodeAPIError("no pods to tap"))
 	f.Add([]byte{0x0a, 0x06, 0x0d, 1, 2, 3, 4, 0x10})
 	f.Fuzz(func(t *testing.T, in []byte) {
-		var d Decoder
+		var d tapclient.Decoder
 		ev, err := d.Decode(in)
 		if err != nil {
 			if ev != nil {
@@ -53,22 +56,8 @@ func FuzzDecodeEvent(f *testing.F) {
 			return
 		}
 		// Whatever decodes must survive a re-encode and decode.
-		if _, err := DecodeEvent(EncodeEvent(ev)); err != nil {
+		if _, err := decodeEvent(tapwire.EncodeEvent(ev)); err != nil {
 			t.Fatalf("re-encoded event does not decode: %v", err)
-		}
-	})
-}
-
-func FuzzUnmarshalRequest(f *testing.F) {
-	f.Add(Request{Target: Target{Namespace: "n", Type: "deployment", Name: "w"}, MaxRPS: 100}.Marshal())
-	f.Fuzz(func(t *testing.T, in []byte) {
-		r, err := UnmarshalRequest(in)
-		if err != nil {
-			return
-		}
-		_ = r.URLPath()
-		if _, err := UnmarshalRequest(r.Marshal()); err != nil {
-			t.Fatalf("re-marshalled request does not decode: %v", err)
 		}
 	})
 }

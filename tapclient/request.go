@@ -1,11 +1,9 @@
 package tapclient
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"net/url"
-	"strings"
 	"time"
 
 	"google.golang.org/protobuf/encoding/protowire"
@@ -153,132 +151,6 @@ func appendMessage(b []byte, num protowire.Number, msg []byte) []byte {
 	return protowire.AppendBytes(b, msg)
 }
 
-// ErrUnsupportedMatch is returned by UnmarshalRequest for match trees other
-// than the flat All list linkerd's CLI builds (the tap server rejects them
-// too, with "unexpected match specified").
-var ErrUnsupportedMatch = errors.New("unexpected match specified: only a flat All list is supported")
-
-// UnmarshalRequest decodes a TapByResourceRequest body. It is the server side
-// of Marshal (used by taptest) and accepts unknown fields.
-func UnmarshalRequest(b []byte) (Request, error) {
-	var r Request
-	var sawTarget bool
-	err := walk(b, func(num protowire.Number, typ protowire.Type, v []byte, x uint64) error {
-		switch {
-		case num == fReqTarget && typ == protowire.BytesType:
-			sawTarget = true
-			t, sel, err := decodeSelection(v)
-			r.Target, r.LabelSelector = t, sel
-			return err
-		case num == fReqMatch && typ == protowire.BytesType:
-			return decodeMatch(v, &r)
-		case num == fReqMaxRPS && typ == protowire.Fixed32Type:
-			r.MaxRPS = math.Float32frombits(uint32(x))
-		case num == fReqExtract && typ == protowire.BytesType:
-			return walk(v, func(num protowire.Number, typ protowire.Type, v []byte, _ uint64) error {
-				if num == fExtractHTTP && typ == protowire.BytesType {
-					return walk(v, func(num protowire.Number, typ protowire.Type, _ []byte, _ uint64) error {
-						if num == fExtractHeaders && typ == protowire.BytesType {
-							r.ExtractHeaders = true
-						}
-						return nil
-					})
-				}
-				return nil
-			})
-		}
-		return nil
-	})
-	if err != nil {
-		return Request{}, err
-	}
-	if !sawTarget {
-		return Request{}, errors.New("TapByResource received nil target ResourceSelection")
-	}
-	return r, nil
-}
-
-func decodeSelection(b []byte) (t Target, selector string, err error) {
-	err = walk(b, func(num protowire.Number, typ protowire.Type, v []byte, _ uint64) error {
-		if typ != protowire.BytesType {
-			return nil
-		}
-		switch num {
-		case fSelLabels:
-			selector = string(v)
-		case fSelResource:
-			return walk(v, func(num protowire.Number, typ protowire.Type, v []byte, _ uint64) error {
-				if typ != protowire.BytesType {
-					return nil
-				}
-				switch num {
-				case fResNamespace:
-					t.Namespace = string(v)
-				case fResType:
-					t.Type = string(v)
-				case fResName:
-					t.Name = string(v)
-				}
-				return nil
-			})
-		}
-		return nil
-	})
-	return t, selector, err
-}
-
-func decodeMatch(b []byte, r *Request) error {
-	return walk(b, func(num protowire.Number, typ protowire.Type, v []byte, _ uint64) error {
-		if typ != protowire.BytesType {
-			return nil
-		}
-		if num != fMatchAll {
-			return ErrUnsupportedMatch
-		}
-		return walk(v, func(num protowire.Number, typ protowire.Type, v []byte, _ uint64) error {
-			if num != fSeqMatches || typ != protowire.BytesType {
-				return nil
-			}
-			return decodeLeaf(v, r)
-		})
-	})
-}
-
-// decodeLeaf reads one entry of the All list: a destination or an Http match.
-func decodeLeaf(b []byte, r *Request) error {
-	return walk(b, func(num protowire.Number, typ protowire.Type, v []byte, _ uint64) error {
-		if typ != protowire.BytesType {
-			return nil
-		}
-		switch num {
-		case fMatchDestinations:
-			t, _, err := decodeSelection(v)
-			r.To = &t
-			return err
-		case fMatchHTTP:
-			return walk(v, func(num protowire.Number, typ protowire.Type, v []byte, _ uint64) error {
-				if typ != protowire.BytesType {
-					return nil
-				}
-				switch num {
-				case fHTTPScheme:
-					r.Scheme = string(v)
-				case fHTTPMethod:
-					r.Method = string(v)
-				case fHTTPAuthority:
-					r.Authority = string(v)
-				case fHTTPPath:
-					r.Path = string(v)
-				}
-				return nil
-			})
-		case fMatchAll, fMatchAny, fMatchNot:
-			return ErrUnsupportedMatch
-		}
-		return nil
-	})
-}
-
 // walk calls fn for every field of a protobuf message. For varint and
 // fixed fields x holds the value; for bytes fields v holds the payload
 // (aliasing b). Groups are skipped. Malformed input is an error, never a
@@ -318,30 +190,6 @@ func walk(b []byte, fn func(num protowire.Number, typ protowire.Type, v []byte, 
 		}
 	}
 	return nil
-}
-
-// String renders the request like the tap command line, for logs and errors.
-func (r Request) String() string {
-	var parts []string
-	parts = append(parts, r.Target.String())
-	if r.Target.Namespace != "" {
-		parts = append(parts, "-n "+r.Target.Namespace)
-	}
-	if r.To != nil {
-		parts = append(parts, "--to "+r.To.String())
-		if r.To.Namespace != "" {
-			parts = append(parts, "--to-namespace "+r.To.Namespace)
-		}
-	}
-	for _, f := range []struct{ flag, val string }{
-		{"-l", r.LabelSelector}, {"--scheme", r.Scheme}, {"--method", r.Method},
-		{"--authority", r.Authority}, {"--path", r.Path},
-	} {
-		if f.val != "" {
-			parts = append(parts, f.flag+" "+f.val)
-		}
-	}
-	return strings.Join(parts, " ")
 }
 
 // IdleMessage is the line a CLI can print when Next returns ErrIdle after d.

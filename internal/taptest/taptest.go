@@ -22,6 +22,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kubectl-profiles/kubectl-profiles/internal/tapwire"
 	"github.com/kubectl-profiles/kubectl-profiles/tapclient"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -268,7 +269,7 @@ func renderJSONError(w http.ResponseWriter, code int, msg string) {
 func writeAPIError(w http.ResponseWriter, code int, msg string) {
 	w.Header().Set(tapclient.ErrorHeader, http.StatusText(code))
 	w.Header().Set("Content-Type", "application/octet-stream")
-	_ = tapclient.WriteFrame(w, tapclient.EncodeAPIError(msg))
+	_ = tapwire.WriteFrame(w, tapwire.EncodeAPIError(msg))
 }
 
 func (s *Server) handleTap(w http.ResponseWriter, r *http.Request, user string, groups []string) {
@@ -299,8 +300,8 @@ func (s *Server) handleTap(w http.ResponseWriter, r *http.Request, user string, 
 		writeAPIError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	req, err := tapclient.UnmarshalRequest(body)
-	if err == tapclient.ErrUnsupportedMatch {
+	req, err := tapwire.DecodeRequest(body)
+	if err == tapwire.ErrUnsupportedMatch {
 		writeAPIError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
@@ -424,7 +425,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, req tapclient.Re
 		if !req.ExtractHeaders {
 			ev.Headers, ev.Trailers = nil, nil
 		}
-		if err := tapclient.WriteFrame(w, tapclient.EncodeEvent(&ev)); err != nil {
+		if err := tapwire.WriteFrame(w, tapwire.EncodeEvent(&ev)); err != nil {
 			return
 		}
 		if flusher != nil {

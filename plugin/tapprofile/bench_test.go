@@ -11,6 +11,7 @@ import (
 
 	pb "github.com/linkerd/linkerd2-proxy-api/go/destination"
 
+	"github.com/kubectl-profiles/kubectl-profiles/internal/tapwire"
 	"github.com/kubectl-profiles/kubectl-profiles/tapclient"
 )
 
@@ -61,7 +62,7 @@ func realisticStream(n int) []byte {
 		rsp.Headers, end.Headers = nil, nil
 		end.Kind, end.Method, end.Path, end.Authority, end.Duration, end.ResponseBytes = tapclient.KindEnd, "", "", "", 40*time.Microsecond, 1540
 		for _, e := range []*tapclient.Event{&req, &rsp, &end} {
-			if err := tapclient.WriteFrame(&buf, tapclient.EncodeEvent(e)); err != nil {
+			if err := tapwire.WriteFrame(&buf, tapwire.EncodeEvent(e)); err != nil {
 				panic(err)
 			}
 		}
