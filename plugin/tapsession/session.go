@@ -187,6 +187,10 @@ type Session struct {
 	queue   []*tapclient.Event
 	started int
 	readErr error
+	// ahead is the context of lookups started ahead; Close cancels it, so
+	// lookups for events never classified (past --requests) end at once.
+	ahead       context.Context
+	cancelAhead context.CancelFunc
 }
 
 // Open resolves the target, prepares the profile source and starts the tap
@@ -268,6 +272,7 @@ func (o *Options) Open(ctx context.Context, args []string, errOut io.Writer, std
 		}
 		s.reader = tapcapture.NewReader(r)
 		s.filter = newFilter(req)
+		s.ahead, s.cancelAhead = context.WithCancel(ctx)
 		return s, nil
 	}
 
@@ -390,7 +395,7 @@ func (s *Session) nextFromFile(ctx context.Context) (*tapclient.Event, error) {
 // until lookahead are queued, the capture ends, or a lookup finds no slot.
 func (s *Session) fill(ctx context.Context) {
 	for ; s.started < len(s.queue); s.started++ {
-		if !s.prefetch(ctx, s.queue[s.started]) {
+		if !s.prefetch(s.queue[s.started]) {
 			return
 		}
 	}
@@ -407,7 +412,7 @@ func (s *Session) fill(ctx context.Context) {
 			continue
 		}
 		s.queue = append(s.queue, ev)
-		if !s.prefetch(ctx, ev) {
+		if !s.prefetch(ev) {
 			return
 		}
 		s.started++
@@ -415,11 +420,11 @@ func (s *Session) fill(ctx context.Context) {
 }
 
 // prefetch starts ev's lookup; false when it needs one and no slot is free.
-func (s *Session) prefetch(ctx context.Context, ev *tapclient.Event) bool {
+func (s *Session) prefetch(ev *tapclient.Event) bool {
 	if ev.Kind != tapclient.KindRequest || s.Prefetch != nil && !s.Prefetch(ev) {
 		return true
 	}
-	return s.Classifier.Prefetch(ctx, ev)
+	return s.Classifier.Prefetch(s.ahead, ev)
 }
 
 // Stop ends a live tap early: Next then returns io.EOF. Safe to call from
@@ -432,6 +437,9 @@ func (s *Session) Stop() {
 
 // Close ends the tap, closes the file and the destination connection.
 func (s *Session) Close() {
+	if s.cancelAhead != nil {
+		s.cancelAhead()
+	}
 	if s.stream != nil {
 		_ = s.stream.Close()
 	}
