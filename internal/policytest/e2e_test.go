@@ -7,52 +7,18 @@ import (
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime/schema"
-
 	dpolicy "github.com/kubectl-profiles/kubectl-profiles/diag/policy"
 	"github.com/kubectl-profiles/kubectl-profiles/internal/policytest"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/policy"
 )
 
-// cluster reads back what the stand-in reads, decoded with the plugin's
-// decoders, for diag/policy's expected side.
+// cluster reads back what the stand-in reads with plugin/policy's reader
+// (the plugin's decoders), for diag/policy's expected side.
 func cluster(t *testing.T) *dpolicy.Cluster {
 	t.Helper()
-	ctx := ctxFor(t)
-	c := &dpolicy.Cluster{}
-	svcs, err := env.Clientset.CoreV1().Services("").List(ctx, metav1.ListOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range svcs.Items {
-		c.Services = append(c.Services, &svcs.Items[i])
-	}
-	for _, gvr := range []schema.GroupVersionResource{
-		{Group: dpolicy.GroupGateway, Version: "v1", Resource: "httproutes"},
-		{Group: dpolicy.GroupLinkerd, Version: "v1beta3", Resource: "httproutes"},
-		{Group: dpolicy.GroupGateway, Version: "v1", Resource: "grpcroutes"},
-	} {
-		list, err := env.Dynamic.Resource(gvr).List(ctx, metav1.ListOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i := range list.Items {
-			if gvr.Resource == "grpcroutes" {
-				r, err := dpolicy.DecodeGRPCRoute(&list.Items[i])
-				if err != nil {
-					t.Fatal(err)
-				}
-				c.GRPCRoutes = append(c.GRPCRoutes, r)
-				continue
-			}
-			r, err := dpolicy.DecodeHTTPRoute(&list.Items[i])
-			if err != nil {
-				t.Fatal(err)
-			}
-			c.HTTPRoutes = append(c.HTTPRoutes, r)
-		}
+	c, notes, err := policy.ReadCluster(ctxFor(t), env.Clientset, env.Clientset.Discovery(), env.Dynamic, []string{""})
+	if err != nil || len(notes) != 0 {
+		t.Fatalf("ReadCluster: %v %q", err, notes)
 	}
 	return c
 }
@@ -61,12 +27,7 @@ func cluster(t *testing.T) *dpolicy.Cluster {
 // with diag/policy; they must agree field by field.
 func both(t *testing.T, cl *policy.Client, c *dpolicy.Cluster, ns, name string, port int32, clientNS string) (served, expected *dpolicy.Policy, e dpolicy.Expected) {
 	t.Helper()
-	var svc *corev1.Service
-	for _, s := range c.Services {
-		if s.Namespace == ns && s.Name == name {
-			svc = s
-		}
-	}
+	svc := policy.ServiceIn(c, ns, name)
 	if svc == nil {
 		t.Fatalf("no Service %s/%s", ns, name)
 	}
