@@ -159,7 +159,9 @@ func writeSyntheticCapture(path string, n int) (int64, error) {
 			line = append(line, methods[i%len(methods)]...)
 			line = append(line, `","scheme":"","authority":"webapp:7000","path":"`...)
 			line = append(line, p...)
-			line = append(line, `","headers":null}}`...)
+			// The header a meshed client's proxy adds: it names the Service,
+			// so every request is classified.
+			line = append(line, `","headers":[{"name":"l5d-dst-canonical","valueStr":"webapp.booksapp.svc.cluster.local:7000"}]}}`...)
 		case 1: // the response of an earlier request
 			i := req - lag
 			line = append(line, `"responseInitEvent":{"id":`...)
