@@ -36,7 +36,7 @@ func both(t *testing.T, cl *policy.Client, c *dpolicy.Cluster, ns, name string, 
 	if err != nil {
 		t.Fatalf("Get %s: %v", policy.Target(spec), err)
 	}
-	e = dpolicy.Expect(dpolicy.Target{Service: svc, Port: port, ClientNamespace: clientNS, Authority: spec.GetAuthority() != ""}, c, dpolicy.Options{})
+	e = dpolicy.Expect(policy.ExpectTarget(svc, port, clientNS), c, dpolicy.Options{})
 	if d := dpolicy.Diff(e.Policy, served); len(d) != 0 {
 		var lines []string
 		for _, ch := range d {

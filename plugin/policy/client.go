@@ -130,7 +130,7 @@ func (w Workload) String() string {
 // <svc>.<ns>.svc.<domain>:<port>.
 func Spec(svc *corev1.Service, port int32, w Workload, clusterDomain string) *pb.TrafficSpec {
 	spec := &pb.TrafficSpec{SourceWorkload: w.String()}
-	if ip, err := netip.ParseAddr(svc.Spec.ClusterIP); err == nil {
+	if ip, ok := clusterIP(svc); ok {
 		spec.Target = &pb.TrafficSpec_Addr{Addr: &lnet.TcpAddress{Ip: ipAddress(ip), Port: uint32(port)}}
 		return spec
 	}
@@ -139,6 +139,21 @@ func Spec(svc *corev1.Service, port int32, w Workload, clusterDomain string) *pb
 	}
 	spec.Target = &pb.TrafficSpec_Authority{Authority: fmt.Sprintf("%s:%d", profile.FQDN(svc.Name, svc.Namespace, clusterDomain), port)}
 	return spec
+}
+
+// clusterIP is the address a proxy dials for svc, if it has one (headless
+// and ExternalName Services have none: Spec uses the authority).
+func clusterIP(svc *corev1.Service) (netip.Addr, bool) {
+	ip, err := netip.ParseAddr(svc.Spec.ClusterIP)
+	return ip, err == nil
+}
+
+// ExpectTarget is the diag/policy target matching Spec's lookup for the same
+// Service port and client: Authority is set exactly when Spec asks by
+// authority (no undefined-port check then).
+func ExpectTarget(svc *corev1.Service, port int32, clientNS string) dpolicy.Target {
+	_, addr := clusterIP(svc)
+	return dpolicy.Target{Service: svc, Port: port, ClientNamespace: clientNS, Authority: !addr}
 }
 
 func ipAddress(ip netip.Addr) *lnet.IPAddress {

@@ -144,3 +144,13 @@ func TestConnectWithoutLinkerd(t *testing.T) {
 		t.Fatalf("error %v", err)
 	}
 }
+
+func TestExpectTargetMatchesSpec(t *testing.T) {
+	for _, ip := range []string{"10.1.2.3", "fd00::1", "None", ""} {
+		s := svc(ip)
+		authority := Spec(s, 80, Workload{Namespace: "c"}, "").GetAuthority() != ""
+		if got := ExpectTarget(s, 80, "c"); got.Authority != authority || got.Port != 80 || got.ClientNamespace != "c" || got.Service != s {
+			t.Errorf("%q: %+v, Spec by authority %v", ip, got, authority)
+		}
+	}
+}
