@@ -34,7 +34,8 @@ type Decision struct {
 //     otherwise the policy variant decides.
 //   - HTTP: the ServiceProfile is used iff it has routes or dstOverrides and
 //     a fully qualified name; otherwise client policy.
-//   - Opaque: only the profile's dstOverrides override the policy.
+//   - Opaque: only the profile's dstOverrides override the policy; TLS
+//     targets always use the policy's TLS routes.
 func Decide(profile *dpb.DestinationProfile, pol *Policy) Decision {
 	proto := Detect
 	if pol != nil {
@@ -52,7 +53,9 @@ func Decide(profile *dpb.DestinationProfile, pol *Policy) Decision {
 		policyWhat = "no client policy (the policy controller has none for this target: the proxy forwards to the original destination)"
 	}
 	switch proto {
-	case Opaque, TLS:
+	case TLS:
+		return Decision{ModePolicy, proto, "the policy serves TLS routes for this port: no HTTP routing; the proxy uses client policy (tls routes)"}
+	case Opaque:
 		if targets > 0 && named {
 			return Decision{ModeServiceProfile, proto, fmt.Sprintf("%s target: ServiceProfile %s has %s, which override the policy's %s routes", proto, fqn, plural(targets, "dstOverride"), proto)}
 		}

@@ -33,6 +33,7 @@ func TestDecide(t *testing.T) {
 		{"opaque profile with dstOverrides: profile", &dpb.DestinationProfile{FullyQualifiedName: fqn, DstOverrides: dst, OpaqueProtocol: true}, httpPol, ModeServiceProfile, Opaque, "dstOverride"},
 		{"opaque policy ignores profile routes", &dpb.DestinationProfile{FullyQualifiedName: fqn, Routes: route}, opaquePol, ModePolicy, Opaque, "policy marks the port opaque"},
 		{"grpc policy, profile routes: profile", &dpb.DestinationProfile{FullyQualifiedName: fqn, Routes: route}, &Policy{Protocol: GRPC}, ModeServiceProfile, GRPC, "GRPCRoutes"},
+		{"tls policy ignores dstOverrides", &dpb.DestinationProfile{FullyQualifiedName: fqn, DstOverrides: dst}, &Policy{Protocol: TLS}, ModePolicy, TLS, "TLS routes"},
 		{"NotFound policy", &dpb.DestinationProfile{}, nil, ModePolicy, Detect, "forwards to the original destination"},
 	}
 	for _, c := range cases {
