@@ -85,17 +85,3 @@ func Sort(fs []Finding) {
 		return a.Code < b.Code
 	})
 }
-
-// Max returns the highest level in fs, and false if fs is empty.
-func Max(fs []Finding) (Level, bool) {
-	if len(fs) == 0 {
-		return Info, false
-	}
-	m := Info
-	for _, f := range fs {
-		if f.Level > m {
-			m = f.Level
-		}
-	}
-	return m, true
-}

@@ -21,7 +21,7 @@ func TestLevels(t *testing.T) {
 	}
 }
 
-func TestSortAndMax(t *testing.T) {
+func TestSort(t *testing.T) {
 	fs := []Finding{
 		{Code: "b", Level: Info, RouteIndex: -1},
 		{Code: "z", Level: Error, RouteIndex: 2},
@@ -35,12 +35,6 @@ func TestSortAndMax(t *testing.T) {
 		if f.Code != want[i] {
 			t.Fatalf("order = %v, want %v", fs, want)
 		}
-	}
-	if m, ok := Max(fs); !ok || m != Error {
-		t.Errorf("Max = %v %v", m, ok)
-	}
-	if _, ok := Max(nil); ok {
-		t.Error("Max of nothing")
 	}
 }
 

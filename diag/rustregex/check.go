@@ -21,7 +21,7 @@ const SizeLimit = 10 * (1 << 20)
 // caller adds any anchors), or an *Error saying where and why it would not.
 //
 // The size limit is estimated, not computed exactly: patterns whose estimate
-// is within about 15% of the limit may be judged wrongly (see EstimateSize).
+// is within about 15% of the limit may be judged wrongly (see estimateSize).
 func Check(pattern string) error {
 	if e := check(pattern); e != nil {
 		return e
@@ -56,20 +56,6 @@ func check(pattern string) *Error {
 		return e
 	}
 	return nil
-}
-
-// EstimateSize returns the estimated compiled size in bytes of a pattern the
-// crate parses, or -1 if it does not parse. The estimate is calibrated
-// against regex 1.13.1 on 64-bit targets.
-func EstimateSize(pattern string) int64 {
-	if !utf8.ValidString(pattern) {
-		return -1
-	}
-	root, err := parse(pattern)
-	if err != nil {
-		return -1
-	}
-	return estimateSize(root)
 }
 
 func itoa(n int64) string {

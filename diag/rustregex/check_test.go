@@ -5,7 +5,23 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
+
+// EstimateSize returns the estimated compiled size in bytes of a pattern the
+// crate parses, or -1 if it does not parse (for tests: Check applies the
+// limit itself). The estimate is calibrated against regex 1.13.1 on 64-bit
+// targets.
+func EstimateSize(pattern string) int64 {
+	if !utf8.ValidString(pattern) {
+		return -1
+	}
+	root, err := parse(pattern)
+	if err != nil {
+		return -1
+	}
+	return estimateSize(root)
+}
 
 type checkCase struct {
 	pat  string

@@ -131,26 +131,6 @@ func TestOversizedDocumentThenMore(t *testing.T) {
 	}
 }
 
-func TestReadBounded(t *testing.T) {
-	in := &repeat{data: []byte("a"), stop: 4 * MaxDocumentBytes}
-	var err error
-	n := allocs(func() { _, err = ReadBounded(in, "sp.yaml") })
-	var tl *TooLargeError
-	if !errors.As(err, &tl) || !strings.HasPrefix(err.Error(), "sp.yaml: input larger than 8 MiB") {
-		t.Fatalf("err = %v", err)
-	}
-	if n > 4*MaxDocumentBytes {
-		t.Errorf("allocated %d MiB", n>>20)
-	}
-	if _, err := ReadBounded(strings.NewReader("routes: ["+strings.Repeat("1,", MaxElements)+"1]"), "sp.yaml"); !errors.As(err, &tl) || tl.What != "elements" {
-		t.Errorf("elements: err = %v", err)
-	}
-	data, err := ReadBounded(strings.NewReader("kind: ServiceProfile\n"), "sp.yaml")
-	if err != nil || string(data) != "kind: ServiceProfile\n" {
-		t.Errorf("small file: %q %v", data, err)
-	}
-}
-
 // A blocked stdin gives way to Ctrl-C (ctx): the read returns an error
 // that wraps context.Canceled.
 func TestInterruptibleStdin(t *testing.T) {

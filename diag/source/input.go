@@ -123,34 +123,6 @@ func estimateElements(text []byte) int64 {
 	return n
 }
 
-// ReadBounded reads one whole input that holds a single object (e.g. a
-// --profile file) within the bounds of a fresh budget, and at most
-// MaxDocumentBytes.
-func ReadBounded(r io.Reader, name string) ([]byte, error) {
-	b := NewBudget()
-	data, err := io.ReadAll(io.LimitReader(b.Reader(r, name), MaxDocumentBytes+1))
-	if err != nil {
-		return nil, readErr(name, err)
-	}
-	if len(data) > MaxDocumentBytes {
-		return nil, &TooLargeError{Name: name, What: "bytes", Limit: MaxDocumentBytes}
-	}
-	if err := b.take(estimateElements(data), name); err != nil {
-		return nil, err
-	}
-	return data, nil
-}
-
-// ReadFile opens path with Open and reads it with ReadBounded.
-func ReadFile(ctx context.Context, path string) ([]byte, error) {
-	f, err := Open(ctx, path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return ReadBounded(f, path)
-}
-
 func readErr(name string, err error) error {
 	var tl *TooLargeError
 	if errors.As(err, &tl) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {

@@ -160,9 +160,6 @@ func (gr *group) addStatus(code, maxCodes int) {
 	gr.codes = append(gr.codes, StatusCount{Code: code, Count: 1})
 }
 
-// Total is the number of requests added.
-func (g *Grouper) Total() int { return g.total }
-
 // Groups returns a copy of the groups sorted by count (descending), then
 // method, then template, followed by the other bucket when it counted
 // anything.

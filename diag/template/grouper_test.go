@@ -7,6 +7,9 @@ import (
 	"testing"
 )
 
+// Total is the number of requests added.
+func (g *Grouper) Total() int { return g.total }
+
 func TestGrouperCountsAndOrder(t *testing.T) {
 	g := NewGrouper(Options{})
 	for i := range 5 {

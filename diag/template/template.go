@@ -26,8 +26,8 @@ const (
 	RestPlaceholder = "{rest}"
 )
 
-// Template turns a request path into a template by replacing segments that
-// look like identifiers with IDPlaceholder. The rules, applied per segment
+// appendTemplate turns a request path into a template by replacing segments
+// that look like identifiers with IDPlaceholder. The rules, applied per segment
 // (the text between slashes), are:
 //
 //   - The query string ("?...") and any fragment ("#...") are dropped: the
@@ -57,17 +57,9 @@ const (
 // Words without digits are never ids ("deadbeef", "VotingService"), so
 // gRPC method paths and ordinary REST nouns stay literal. Replacements are
 // whole segments or stems, so valid UTF-8 input gives valid UTF-8 output.
-func Template(path string) string {
-	var stack [256]byte
-	b := appendTemplate(stack[:0], path)
-	if string(b) == path {
-		return path // nothing replaced: no allocation
-	}
-	return string(b)
-}
-
-// appendTemplate appends the template of path to dst. It allocates only if
-// dst lacks capacity.
+//
+// It appends the template of path to dst, and allocates only if dst lacks
+// capacity.
 func appendTemplate(dst []byte, path string) []byte {
 	p := stripQuery(path)
 	if p == "" {

@@ -6,6 +6,17 @@ import (
 	"unicode/utf8"
 )
 
+// Template is the template of path as a string (tests; the Grouper appends
+// into its own buffer).
+func Template(path string) string {
+	var stack [256]byte
+	b := appendTemplate(stack[:0], path)
+	if string(b) == path {
+		return path // nothing replaced: no allocation
+	}
+	return string(b)
+}
+
 // Each row documents one rule of Template with an example.
 func TestTemplate(t *testing.T) {
 	long := "/a/" + strings.Repeat("x", MaxPathLen)
