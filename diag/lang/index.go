@@ -10,20 +10,23 @@ type Index struct {
 	conds    []Cond
 	prefix   []string
 	info     []prefixes
-	methods  []map[string]bool // nil: any method
-	byPrefix map[string][]int  // ascending indices
-	sorted   []int             // indices by prefix, then index
+	methods  [][]string       // nil: any method
+	byPrefix map[string][]int // ascending indices
+	sorted   []int            // indices by prefix, then index
 }
 
 // NewIndex indexes conds.
 func NewIndex(conds []Cond) *Index {
-	x := &Index{conds: conds, prefix: make([]string, len(conds)), info: make([]prefixes, len(conds)), methods: make([]map[string]bool, len(conds)),
+	x := &Index{conds: conds, prefix: make([]string, len(conds)), info: make([]prefixes, len(conds)), methods: make([][]string, len(conds)),
 		byPrefix: map[string][]int{}, sorted: make([]int, len(conds))}
 	for i, c := range conds {
 		x.prefix[i] = RequiredPrefix(c)
 		x.info[i] = prefixInfo(c)
 		if set, all := MethodSet(c); !all {
-			x.methods[i] = set
+			x.methods[i] = make([]string, 0, len(set))
+			for m := range set {
+				x.methods[i] = append(x.methods[i], m)
+			}
 		}
 		x.byPrefix[x.prefix[i]] = append(x.byPrefix[x.prefix[i]], i)
 		x.sorted[i] = i
@@ -38,7 +41,7 @@ func (x *Index) Earlier(j int) []int {
 	p := x.prefix[j]
 	var out []int
 	take := func(i int) {
-		if i < j && x.methodsMeet(i, j) && prefixesMeet(x.info[i], x.info[j]) {
+		if i < j && prefixesMeet(x.info[i], x.info[j]) && x.methodsMeet(i, j) {
 			out = append(out, i)
 		}
 	}
@@ -69,9 +72,11 @@ func (x *Index) methodsMeet(i, j int) bool {
 	if a == nil || b == nil {
 		return true
 	}
-	for m := range a {
-		if b[m] {
-			return true
+	for _, m := range a {
+		for _, n := range b {
+			if m == n {
+				return true
+			}
 		}
 	}
 	return false

@@ -234,17 +234,20 @@ func (e *Engine) FirstOverlap(later Cond, earlier []Cond) (first int, req Reques
 		_, f, d, _ := e.sat(And(later, Or(u...)))
 		return f, d
 	}
-	// Few candidates: try them in order (usually the first one answers).
-	if len(idx) <= 4 {
-		for _, i := range idx {
-			req, ok, decided, _ = e.sat(And(later, earlier[i]))
-			if !decided {
-				return -1, Request{}, false, false
-			}
-			if ok {
-				return i, req, true, true
-			}
+	// Try the first few in order (usually the first one answers), then
+	// bisect the rest.
+	const tryFirst = 4
+	for k := 0; k < len(idx) && k < tryFirst; k++ {
+		req, ok, decided, _ = e.sat(And(later, earlier[idx[k]]))
+		if !decided {
+			return -1, Request{}, false, false
 		}
+		if ok {
+			return idx[k], req, true, true
+		}
+	}
+	idx = idx[min(tryFirst, len(idx)):]
+	if len(idx) == 0 {
 		return -1, Request{}, false, true
 	}
 	f, d := meets(idx)
