@@ -30,7 +30,7 @@ func Escape(s string) string {
 			b.WriteString(`\t`)
 		case r < 0x20 || r == 0x7f:
 			fmt.Fprintf(&b, `\x%02x`, r)
-		case !unicode.IsPrint(r) && r != ' ':
+		case Unsafe(r):
 			// C1 controls, bidi overrides and other invisible formatting.
 			fmt.Fprintf(&b, `\u%04x`, r)
 		default:
@@ -39,6 +39,15 @@ func Escape(s string) string {
 		i += size
 	}
 	return b.String()
+}
+
+// Unsafe is the one rule for characters that are never printed raw, in any
+// output format: C0 controls, DEL, C1 controls (a terminal may act on
+// U+009B as CSI), bidi overrides and every other character Go does not
+// consider printable (invisible formatting, separators other than the
+// space, unassigned code points).
+func Unsafe(r rune) bool {
+	return r < 0x20 || r == 0x7f || (r >= 0x80 && !unicode.IsPrint(r))
 }
 
 func isPlain(s string) bool {

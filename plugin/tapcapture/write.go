@@ -4,13 +4,15 @@ import (
 	"encoding/json"
 	"strings"
 
+	"github.com/kubectl-profiles/kubectl-profiles/plugin/cli"
 	"github.com/kubectl-profiles/kubectl-profiles/tapclient"
 )
 
 // AppendEvent appends ev as one NDJSON line (ending in '\n') in linkerd's
 // object shape. When info is non-nil the line also carries "rtRoute" (the
 // route computed locally) and "rtRouteInfo". Strings that are not valid
-// UTF-8 are written with U+FFFD, as encoding/json does.
+// UTF-8 are written with U+FFFD, as encoding/json does; characters a
+// terminal could act on are escaped (cli.AppendSafeJSON).
 func AppendEvent(b []byte, ev *tapclient.Event, rtRoute string, info *RouteInfo) ([]byte, error) {
 	out := event{
 		Source:         toEndpoint(ev.Source),
@@ -41,7 +43,7 @@ func AppendEvent(b []byte, ev *tapclient.Event, rtRoute string, info *RouteInfo)
 	if err != nil {
 		return b, err
 	}
-	b = append(b, line...)
+	b = cli.AppendSafeJSON(b, line) // DEL, C1 and bidi controls as \u escapes
 	return append(b, '\n'), nil
 }
 

@@ -1,6 +1,7 @@
 package unmatched
 
 import (
+	"bytes"
 	"cmp"
 	"fmt"
 	"io"
@@ -8,8 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-profiles/kubectl-profiles/diag/profile"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/template"
@@ -151,8 +150,8 @@ func (o *Options) printYAML(w io.Writer, c *collector, svcs []Service, files *ta
 		if base != nil {
 			sp = merge(base, sp)
 		}
-		out, err := yaml.Marshal(sp)
-		if err != nil {
+		var out bytes.Buffer // as every -o yaml: every character survives
+		if err := cli.WriteYAML(&out, sp); err != nil {
 			return err
 		}
 		if i > 0 {
@@ -176,7 +175,7 @@ func (o *Options) printYAML(w io.Writer, c *collector, svcs []Service, files *ta
 		default:
 			fmt.Fprintf(w, "# Review before applying.\n")
 		}
-		if _, err := w.Write(out); err != nil {
+		if _, err := w.Write(out.Bytes()); err != nil {
 			return err
 		}
 	}
