@@ -13,7 +13,14 @@ import (
 // informer does: lenient about unknown fields, but failing on shapes its Go
 // types cannot hold (a request-level `not` array, a non-empty `opaquePorts`).
 // An object that fails here is invisible to the controller.
+//
+// JSON (the form the controller receives from the API server) is decoded as
+// it is, with Go's encoding/json rules: a YAML round trip would refuse
+// strings the API server accepts, such as DEL or C1 characters.
 func Decode(data []byte) (*ServiceProfile, error) {
+	if json.Valid(data) {
+		return decodeJSON(data)
+	}
 	raw, err := yaml.YAMLToJSON(data)
 	if err != nil {
 		return nil, err

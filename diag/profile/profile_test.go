@@ -328,3 +328,18 @@ func TestDecodeIsCaseSensitive(t *testing.T) {
 		t.Fatal("IsRetryable was decoded as isRetryable; the controller's decoder is case-sensitive")
 	}
 }
+
+// The API server accepts any UTF-8 in strings, and the controller decodes
+// the JSON it gets with encoding/json: DEL, C1 and bidi characters decode.
+// They used to fail here, through a YAML reader that refuses them.
+func TestDecodeJSONWithControlCharacters(t *testing.T) {
+	raw := []byte("{\"apiVersion\":\"linkerd.io/v1alpha2\",\"kind\":\"ServiceProfile\",\"metadata\":{\"name\":\"a.b.svc.cluster.local\"}," +
+		"\"spec\":{\"routes\":[{\"name\":\"del\x7f c1\u009b bidi\u202e\",\"condition\":{\"method\":\"GET\"}}]}}")
+	sp, err := Decode(raw)
+	if err != nil {
+		t.Fatalf("Decode: %v", err)
+	}
+	if got := sp.Spec.Routes[0].Name; got != "del\x7f c1\u009b bidi\u202e" {
+		t.Errorf("name = %q", got)
+	}
+}
