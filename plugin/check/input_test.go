@@ -16,3 +16,37 @@ func TestInputOverBound(t *testing.T) {
 		t.Errorf("exit %d stdout %.200q stderr %.300q", code, out, errOut)
 	}
 }
+
+// DEL, C1 and bidi characters in a profile: the control plane decodes it
+// (no false profile-undecodable hiding the real findings), and -o yaml and
+// -o json carry the strings, escaped (they used to fail the whole output).
+func TestControlCharactersInProfile(t *testing.T) {
+	const sp = `apiVersion: linkerd.io/v1alpha2
+kind: ServiceProfile
+metadata: {name: webapp.books.svc.cluster.local, namespace: books}
+spec:
+  routes:
+  - name: "GET \x7f\u009b[31m\u202e"
+    condition: {method: GET, pathRegex: /books}
+    timeout: 10 s
+`
+	out, errOut, code := run(t, sp, "check", "-f", "-", "-o", "json")
+	if code == cli.ExitError {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	o := decode(t, out)
+	codes := map[string]bool{}
+	for _, f := range o.Findings {
+		codes[f.Code] = true
+	}
+	if codes["profile-undecodable"] || !codes["timeout-unparsable"] {
+		t.Errorf("codes = %v, want timeout-unparsable and no profile-undecodable", codes)
+	}
+	if !strings.Contains(out, `GET \u007f\u009b[31m\u202e`) {
+		t.Errorf("JSON does not carry the route name escaped:\n%s", out)
+	}
+	y, errOut, code := run(t, sp, "check", "-f", "-", "-o", "yaml")
+	if code == cli.ExitError || !strings.Contains(y, `route: "GET \x7F\x9B[31m\u202e"`) {
+		t.Errorf("-o yaml: exit %d stderr %q\n%s", code, errOut, y)
+	}
+}
