@@ -154,3 +154,17 @@ func TestExpectTargetMatchesSpec(t *testing.T) {
 		}
 	}
 }
+
+// plugin/kube's port-forward and pod-finding hints name the destination's
+// flag; the policy client's errors name its own.
+func TestForPolicyHints(t *testing.T) {
+	in := errors.New("forbidden: cannot create pods/portforward for linkerd/linkerd-destination-1 (RBAC); grant it (krew/rbac.yaml) or pass --destination-addr")
+	got := forPolicy(in).Error()
+	if !strings.HasSuffix(got, "or pass --policy-addr") || strings.Contains(got, "--destination-addr") {
+		t.Errorf("%q", got)
+	}
+	other := errors.New("port-forward failed")
+	if forPolicy(other) != other {
+		t.Error("errors without the hint are kept as they are")
+	}
+}
