@@ -165,7 +165,10 @@ func (o *Options) checkFiles(ctx context.Context) ([]analyze.Result, string, err
 	opts := analyze.Options{ClusterDomain: o.ClusterDomain, DefaultNamespace: o.explicitNamespace()}
 	var selected []*source.Document
 	for i := range docs {
-		if docs[i].Err != nil || analyze.IsServiceProfile(&docs[i]) {
+		// kind ServiceProfile without apiVersion is meant as one: the API
+		// server rejects it, and the analyzers say so.
+		noVersion := docs[i].Err == nil && docs[i].Kind() == profile.Kind && docs[i].APIVersion() == ""
+		if docs[i].Err != nil || analyze.IsServiceProfile(&docs[i]) || noVersion {
 			selected = append(selected, &docs[i])
 		}
 	}
