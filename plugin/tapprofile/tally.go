@@ -41,6 +41,9 @@ func (t *Tally) Add(res Result) {
 	t.reasons[r]++
 }
 
+// Count is the number of requests not classified for reason.
+func (t *Tally) Count(reason string) int { return t.reasons[reason] }
+
 // Classified is the number of requests whose route is known.
 func (t *Tally) Classified() int { return t.Requests - t.Unknown }
 

@@ -44,8 +44,16 @@ func (o *Options) print(s *tapsession.Session, c *collector, elapsed time.Durati
 			o.nothingSeen(s, elapsed), o.otherDirection(s, c))}
 	case t.Classified() == 0:
 		note()
-		return &cli.Error{Code: cli.ExitError, Err: fmt.Errorf("none of the %d requests could be classified (%s), so nothing is known about unmatched ones: see the warnings above, and README \"tap\" for when rt_route is ?",
-			t.Requests, t.Reasons())}
+		hint := "see the warnings above"
+		switch {
+		case t.Count(tapprofile.ReasonNoService) != t.Unknown:
+		case s.Request.To == nil:
+			hint = "a request served names a Service only through the l5d-dst-canonical header a meshed client adds, or a full <svc>.<ns>.svc.<domain> authority (README, tap)"
+		default:
+			hint = "a call names a Service through the destination's service label or its authority, not an IP address or a pod name (README, tap)"
+		}
+		return &cli.Error{Code: cli.ExitError, Err: fmt.Errorf("none of the %d requests could be classified (%s), so nothing is known about unmatched ones: %s",
+			t.Requests, t.Reasons(), hint)}
 	}
 	svcs := c.services()
 	if len(svcs) == 0 {
