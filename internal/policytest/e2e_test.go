@@ -9,6 +9,7 @@ import (
 
 	dpolicy "github.com/kubectl-profiles/kubectl-profiles/diag/policy"
 	"github.com/kubectl-profiles/kubectl-profiles/internal/policytest"
+	"github.com/kubectl-profiles/kubectl-profiles/internal/testenv"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/policy"
 )
 
@@ -115,7 +116,7 @@ func e2e(t *testing.T, manifests ...string) (*policy.Client, *dpolicy.Cluster) {
 }
 
 func TestE2EProducerAndConsumerRoutes(t *testing.T) {
-	skipShort(t)
+	testenv.SkipIfShort(t)
 	cl, c := e2e(t, ns("e1"), ns("e1-client"), ns("e1-other"),
 		svcYAML("e1", "web", "", "[{name: http, port: 80}]"),
 		routeYAML(gw, httpKind, "e1", "producer", "e1", "", "accepted", "  - matches: [{path: {type: PathPrefix, value: /p}}]\n"),
@@ -143,7 +144,7 @@ func hasVerdict(e dpolicy.Expected, name, reason string) bool {
 }
 
 func TestE2EGRPCRouteHidesHTTPRoutes(t *testing.T) {
-	skipShort(t)
+	testenv.SkipIfShort(t)
 	cl, c := e2e(t, ns("e2"),
 		svcYAML("e2", "web", "", "[{name: http, port: 80}, {name: h2c, port: 81, appProtocol: kubernetes.io/h2c}, {name: h1, port: 82, appProtocol: http}]"),
 		routeYAML(gw, httpKind, "e2", "http", "e2", "", "accepted", "  - matches: [{path: {type: PathPrefix, value: /}}]\n"),
@@ -164,7 +165,7 @@ func TestE2EGRPCRouteHidesHTTPRoutes(t *testing.T) {
 }
 
 func TestE2ERetryAndTimeoutAnnotations(t *testing.T) {
-	skipShort(t)
+	testenv.SkipIfShort(t)
 	svcAnn := `timeout.linkerd.io/request: 9s, timeout.linkerd.io/idle: 1m, retry.linkerd.io/http: "5xx,429", retry.linkerd.io/limit: "3", retry.linkerd.io/timeout: 250ms, balancer.linkerd.io/failure-accrual: consecutive, balancer.alpha.linkerd.io/penalize-failures: "true"`
 	cl, c := e2e(t, ns("e3"),
 		svcYAML("e3", "web", svcAnn, "[{name: http, port: 80}]"),
@@ -200,7 +201,7 @@ func TestE2ERetryAndTimeoutAnnotations(t *testing.T) {
 }
 
 func TestE2EUnacceptedAndDroppedRoutes(t *testing.T) {
-	skipShort(t)
+	testenv.SkipIfShort(t)
 	cl, c := e2e(t, ns("e4"),
 		svcYAML("e4", "web", "", "[{name: http, port: 80}]"),
 		routeYAML(gw, httpKind, "e4", "no-status", "e4", "", "", "  - matches: [{path: {type: PathPrefix, value: /n}}]\n"),
@@ -226,7 +227,7 @@ func TestE2EUnacceptedAndDroppedRoutes(t *testing.T) {
 }
 
 func TestE2EBackends(t *testing.T) {
-	skipShort(t)
+	testenv.SkipIfShort(t)
 	cl, c := e2e(t, ns("e5"),
 		svcYAML("e5", "web", "", "[{name: http, port: 80}]"),
 		svcYAML("e5", "web-v2", "", "[{name: http, port: 80}]"),
@@ -248,12 +249,5 @@ func TestE2EBackends(t *testing.T) {
 	served, _, _ = both(t, cl, c, "e5", "headless", 80, "e5")
 	if served.Protocol != dpolicy.Detect || served.Parent.Name != "headless" {
 		t.Errorf("headless by authority: %+v", served)
-	}
-}
-
-func skipShort(t *testing.T) {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("end-to-end test (needs a kube-apiserver); run without -short")
 	}
 }
