@@ -14,7 +14,6 @@ import (
 	"github.com/linkerd/linkerd2-proxy-api/go/meta"
 	"github.com/linkerd/linkerd2-proxy-api/go/opaque_route"
 	pb "github.com/linkerd/linkerd2-proxy-api/go/outbound"
-	"golang.org/x/net/http/httpguts"
 	"google.golang.org/protobuf/types/known/durationpb"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -520,13 +519,34 @@ func hostMatches(hs []gatewayv1.Hostname) []*http_route.HostMatch {
 	return out
 }
 
+// tokenOK: an RFC 7230 token (a header name the http crate accepts).
+func tokenOK(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// fieldValueOK: no control characters other than tab.
+func fieldValueOK(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 && c != '\t' || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
 func regexOK(re string) bool {
 	_, err := syntax.Parse(re, syntax.Perl)
 	return err == nil
 }
 
 func headerMatch(name, typ, value string) (*http_route.HeaderMatch, bool) {
-	if !httpguts.ValidHeaderFieldName(name) {
+	if !tokenOK(name) {
 		return nil, false
 	}
 	if typ == "RegularExpression" {
@@ -535,7 +555,7 @@ func headerMatch(name, typ, value string) (*http_route.HeaderMatch, bool) {
 		}
 		return &http_route.HeaderMatch{Name: strings.ToLower(name), Value: &http_route.HeaderMatch_Regex{Regex: value}}, true
 	}
-	if !httpguts.ValidHeaderFieldValue(value) {
+	if !fieldValueOK(value) {
 		return nil, false
 	}
 	return &http_route.HeaderMatch{Name: strings.ToLower(name), Value: &http_route.HeaderMatch_Exact{Exact: []byte(value)}}, true
