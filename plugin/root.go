@@ -15,11 +15,13 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	_ "k8s.io/client-go/plugin/pkg/client/auth" // cloud auth providers in kubeconfigs
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/klog/v2"
 
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/check"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/cli"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/completion"
+	"github.com/kubectl-profiles/kubectl-profiles/plugin/generate"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/get"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/tap"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/unmatched"
@@ -44,7 +46,8 @@ func Run(args []string, streams genericiooptions.IOStreams) int {
 	err = usageErrorFromCobra(err)
 	if err != nil {
 		// One line, no usage dump, no stack.
-		fmt.Fprintf(streams.ErrOut, "error: %s\n", strings.TrimSpace(cli.OneLine(err.Error())))
+		// Escaped: messages quote flag values and cluster data.
+		fmt.Fprintf(streams.ErrOut, "error: %s\n", cli.Escape(strings.TrimSpace(cli.OneLine(err.Error()))))
 	}
 	return cli.CodeOf(err)
 }
@@ -69,6 +72,9 @@ func NewRootCmd(streams genericiooptions.IOStreams) *cobra.Command {
 	root.SetErr(streams.ErrOut)
 	root.SetIn(streams.In)
 	flags.AddFlags(root.PersistentFlags())
+	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		return checkRequestTimeout(*flags.Timeout)
+	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return cli.Usagef("%v (see '%s --help')", err, c.CommandPath())
 	})
@@ -78,8 +84,23 @@ func NewRootCmd(streams genericiooptions.IOStreams) *cobra.Command {
 	root.AddCommand(check.NewCmd(flags, streams))
 	root.AddCommand(tap.NewCmd(flags, streams))
 	root.AddCommand(unmatched.NewCmd(flags, streams))
+	root.AddCommand(generate.NewCmd(flags, streams))
 	_ = flags
 	return root
+}
+
+// checkRequestTimeout rejects, before anything runs, a --request-timeout
+// that kubectl's parser would refuse later (exit 1) or take as "no timeout"
+// although it is negative. 0 keeps kubectl's meaning: no timeout.
+func checkRequestTimeout(v string) error {
+	d, err := clientcmd.ParseTimeout(v)
+	if err != nil {
+		return cli.Usagef("--request-timeout %q is not a duration: use e.g. 30s or 2m (0: no timeout)", v)
+	}
+	if d < 0 {
+		return cli.Usagef("--request-timeout %q is negative: use e.g. 30s or 2m (0: no timeout)", v)
+	}
+	return nil
 }
 
 // usageErrorFromCobra gives cobra's own argument errors (it has no typed

@@ -1,0 +1,262 @@
+package gen
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/kubectl-profiles/kubectl-profiles/diag/policy"
+	"github.com/kubectl-profiles/kubectl-profiles/diag/profile"
+)
+
+// Target names what the routes are for.
+type Target struct {
+	Service, Namespace, ClusterDomain string
+	// Port is the Service port the Gateway routes attach to (0: all ports).
+	Port int32
+}
+
+// Profile returns a ServiceProfile whose routes are eps, in that order
+// (callers pass Order's result).
+func Profile(t Target, eps []Endpoint) *profile.ServiceProfile {
+	domain := t.ClusterDomain
+	if domain == "" {
+		domain = profile.DefaultClusterDomain
+	}
+	sp := &profile.ServiceProfile{
+		TypeMeta:   metav1.TypeMeta{APIVersion: profile.Group + "/" + profile.StorageVersion, Kind: profile.Kind},
+		ObjectMeta: metav1.ObjectMeta{Name: profile.FQDN(t.Service, t.Namespace, domain), Namespace: t.Namespace},
+	}
+	for _, ep := range eps {
+		sp.Spec.Routes = append(sp.Spec.Routes, &profile.RouteSpec{
+			Name:        ep.Name(),
+			Condition:   &profile.RequestMatch{Method: ep.Method, PathRegex: Regex(ep.Path)},
+			IsRetryable: ep.Retryable,
+			Timeout:     ep.Timeout,
+		})
+	}
+	return sp
+}
+
+// Annotations of retrying routes: the retry conditions a ServiceProfile
+// route retries by default (its failure classes default to 5xx) and the
+// per-request limit that replaces the retry budget.
+var (
+	HTTPRetryAnnotations = map[string]string{policy.AnnotationRetryHTTP: "5xx", policy.AnnotationRetryLimit: "1"}
+	GRPCRetryAnnotations = map[string]string{policy.AnnotationRetryGRPC: "cancelled,deadline-exceeded,internal,resource-exhausted,unavailable", policy.AnnotationRetryLimit: "1"}
+)
+
+// RetrySuffix names the route that holds the retrying rules.
+const RetrySuffix = "-retryable"
+
+// PlainSuffix names the route of the other rules when it must sort after
+// the retrying one (see HTTPRoutes).
+const PlainSuffix = "-standard"
+
+// Placed says where each endpoint went: route name and rule index.
+type Placed struct {
+	Route string
+	Rule  int
+}
+
+// HTTPRoutes returns Gateway API HTTPRoutes for eps (in Order's order):
+// literal paths as Exact matches, templates as RegularExpression matches,
+// x-linkerd-timeout as rules[].timeouts.request, and the retryable
+// endpoints in a second route <svc>-retryable carrying the retry
+// annotations (retries are per route in Linkerd). Rules keep the order of
+// eps, so where an Exact match and a RegularExpression tie in the proxy's
+// precedence the earlier (literal) rule wins.
+//
+// The controller orders routes created in the same second by name, so an
+// Exact match in one route and a RegularExpression in the other tie by name:
+// with swap, the plain route is named <svc>-standard and sorts after the
+// retrying one. The routes are returned in the controller's order.
+func HTTPRoutes(t Target, eps []Endpoint, swap bool) ([]*gatewayv1.HTTPRoute, []Placed, error) {
+	plainName := t.Service
+	if swap {
+		plainName = t.Service + PlainSuffix
+	}
+	plain := newHTTPRoute(t, plainName, nil)
+	retry := newHTTPRoute(t, t.Service+RetrySuffix, HTTPRetryAnnotations)
+	placed := make([]Placed, len(eps))
+	for i, ep := range eps {
+		m := gatewayv1.HTTPRouteMatch{}
+		if ep.Literal() {
+			m.Path = &gatewayv1.HTTPPathMatch{Type: ptr(gatewayv1.PathMatchExact), Value: ptr(ep.Path)}
+		} else {
+			m.Path = &gatewayv1.HTTPPathMatch{Type: ptr(gatewayv1.PathMatchRegularExpression), Value: ptr(Regex(ep.Path))}
+		}
+		if ep.Method != "" {
+			m.Method = ptr(gatewayv1.HTTPMethod(ep.Method))
+		}
+		rule := gatewayv1.HTTPRouteRule{Matches: []gatewayv1.HTTPRouteMatch{m}}
+		if ep.Timeout != "" {
+			d, err := GatewayDuration(ep.Timeout)
+			if err != nil {
+				return nil, nil, fmt.Errorf("%s: %v", ep.Name(), err)
+			}
+			rule.Timeouts = &gatewayv1.HTTPRouteTimeouts{Request: ptr(gatewayv1.Duration(d))}
+		}
+		r := plain
+		if ep.Retryable {
+			r = retry
+		}
+		r.Spec.Rules = append(r.Spec.Rules, rule)
+		placed[i] = Placed{r.Name, len(r.Spec.Rules) - 1}
+	}
+	var out []*gatewayv1.HTTPRoute
+	order := []*gatewayv1.HTTPRoute{plain, retry}
+	if swap {
+		order = []*gatewayv1.HTTPRoute{retry, plain}
+	}
+	for _, r := range order {
+		if len(r.Spec.Rules) > 0 {
+			out = append(out, r)
+		}
+	}
+	return out, placed, nil
+}
+
+func newHTTPRoute(t Target, name string, ann map[string]string) *gatewayv1.HTTPRoute {
+	return &gatewayv1.HTTPRoute{
+		TypeMeta:   metav1.TypeMeta{APIVersion: gatewayv1.GroupVersion.String(), Kind: "HTTPRoute"},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: t.Namespace, Annotations: copyMap(ann)},
+		Spec:       gatewayv1.HTTPRouteSpec{CommonRouteSpec: gatewayv1.CommonRouteSpec{ParentRefs: []gatewayv1.ParentReference{parentRef(t)}}},
+	}
+}
+
+// GRPCRoutes returns GRPCRoutes for gRPC endpoints: one rule per method
+// (Exact service and method). Timeouts and retries are route annotations
+// for GRPCRoutes, so endpoints are grouped by them; the exact matches of
+// different methods never overlap, so the grouping changes no match.
+func GRPCRoutes(t Target, eps []Endpoint) ([]*gatewayv1.GRPCRoute, []Placed, error) {
+	type class struct {
+		retry   bool
+		timeout string
+	}
+	byClass := map[class]*gatewayv1.GRPCRoute{}
+	var out []*gatewayv1.GRPCRoute
+	placed := make([]Placed, len(eps))
+	for i, ep := range eps {
+		if ep.Service == "" || ep.RPC == "" {
+			return nil, nil, fmt.Errorf("%s is not a gRPC method: GRPCRoutes need --proto", ep.Name())
+		}
+		c := class{ep.Retryable, ep.Timeout}
+		r := byClass[c]
+		if r == nil {
+			name := t.Service
+			ann := map[string]string{}
+			if c.retry {
+				name += RetrySuffix
+				for k, v := range GRPCRetryAnnotations {
+					ann[k] = v
+				}
+			}
+			if c.timeout != "" {
+				d, err := GatewayDuration(c.timeout)
+				if err != nil {
+					return nil, nil, fmt.Errorf("%s: %v", ep.Name(), err)
+				}
+				name += "-timeout-" + d
+				ann[policy.AnnotationTimeoutRequest] = d
+			}
+			if len(ann) == 0 {
+				ann = nil
+			}
+			r = &gatewayv1.GRPCRoute{
+				TypeMeta:   metav1.TypeMeta{APIVersion: gatewayv1.GroupVersion.String(), Kind: "GRPCRoute"},
+				ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: t.Namespace, Annotations: ann},
+				Spec:       gatewayv1.GRPCRouteSpec{CommonRouteSpec: gatewayv1.CommonRouteSpec{ParentRefs: []gatewayv1.ParentReference{parentRef(t)}}},
+			}
+			byClass[c] = r
+			out = append(out, r)
+		}
+		r.Spec.Rules = append(r.Spec.Rules, gatewayv1.GRPCRouteRule{Matches: []gatewayv1.GRPCRouteMatch{{
+			Method: &gatewayv1.GRPCMethodMatch{Type: ptr(gatewayv1.GRPCMethodMatchExact), Service: ptr(ep.Service), Method: ptr(ep.RPC)},
+		}}})
+		placed[i] = Placed{r.Name, len(r.Spec.Rules) - 1}
+	}
+	return out, placed, nil
+}
+
+// parentRef attaches a route to the Service the way Linkerd's controller
+// requires: kind Service, group core (§6.1).
+func parentRef(t Target) gatewayv1.ParentReference {
+	ref := gatewayv1.ParentReference{
+		Group: ptr(gatewayv1.Group("core")),
+		Kind:  ptr(gatewayv1.Kind("Service")),
+		Name:  gatewayv1.ObjectName(t.Service),
+	}
+	if t.Port != 0 {
+		ref.Port = ptr(gatewayv1.PortNumber(t.Port))
+	}
+	return ref
+}
+
+// GatewayDuration writes a Go duration in the only form Linkerd's
+// controller parses for annotations and Gateway rule timeouts: one integer
+// and one unit (ms, s, m, h), at most 5 digits as the Gateway API schema
+// requires. Sub-millisecond parts cannot be written.
+func GatewayDuration(goDuration string) (string, error) {
+	d, err := time.ParseDuration(goDuration)
+	if err != nil || d < 0 {
+		return "", fmt.Errorf("timeout %q is not a non-negative Go duration", goDuration)
+	}
+	if d%time.Millisecond != 0 {
+		return "", fmt.Errorf("timeout %q has a sub-millisecond part, which Linkerd's route timeouts cannot express", goDuration)
+	}
+	s, unit := "0", "s"
+	for _, u := range []struct {
+		d    time.Duration
+		unit string
+	}{{time.Hour, "h"}, {time.Minute, "m"}, {time.Second, "s"}, {time.Millisecond, "ms"}} {
+		if d != 0 && d%u.d == 0 {
+			s, unit = fmt.Sprint(int64(d/u.d)), u.unit
+			break
+		}
+	}
+	if len(s) > 5 {
+		return "", fmt.Errorf("timeout %q needs %s%s, more than the 5 digits the Gateway API schema allows", goDuration, s, unit)
+	}
+	s += unit
+	if _, err := policy.ParseDuration(s); err != nil {
+		return "", fmt.Errorf("timeout %q: %v", goDuration, err)
+	}
+	return s, nil
+}
+
+// Object turns a typed object into the JSON object kubectl would send:
+// without status and without a null creationTimestamp.
+func Object(v any) (map[string]any, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	delete(m, "status")
+	if md, ok := m["metadata"].(map[string]any); ok {
+		if md["creationTimestamp"] == nil {
+			delete(md, "creationTimestamp")
+		}
+	}
+	return m, nil
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func copyMap(m map[string]string) map[string]string {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
