@@ -1,0 +1,267 @@
+package metrics_test
+
+import (
+	"errors"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kubectl-profiles/kubectl-profiles/diag/metrics"
+	"github.com/kubectl-profiles/kubectl-profiles/internal/metricstest"
+)
+
+const dst = "webapp.books.svc.cluster.local:7000"
+
+var t0 = time.Unix(1_800_000_000, 0)
+
+func parse(t testing.TB, p *metricstest.Proxy) *metrics.Snapshot {
+	t.Helper()
+	s, err := metrics.Parse(strings.NewReader(p.Exposition()), metrics.DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func pair(t testing.TB, pod string, before, after *metrics.Snapshot, window time.Duration) metrics.Pair {
+	return metrics.Pair{Pod: pod, Before: metrics.Scrape{At: t0, Snap: before}, After: metrics.Scrape{At: t0.Add(window), Snap: after}}
+}
+
+func near(t *testing.T, what string, got *float64, want float64) {
+	t.Helper()
+	if got == nil {
+		t.Errorf("%s: got nil, want %g", what, want)
+		return
+	}
+	if math.Abs(*got-want) > 1e-9*math.Max(1, math.Abs(want)) {
+		t.Errorf("%s: got %g, want %g", what, *got, want)
+	}
+}
+
+func row(t *testing.T, res metrics.Result, api, route string) metrics.Row {
+	t.Helper()
+	for _, r := range res.Rows {
+		if r.API == api && r.Route == route {
+			return r
+		}
+	}
+	t.Fatalf("no %s row %q in %+v", api, route, res.Rows)
+	return metrics.Row{}
+}
+
+var books = metrics.Filter{Direction: "outbound", Namespace: "books", Name: "webapp", FQDN: "webapp.books.svc.cluster.local", Port: 7000}
+
+func policyReq(route, status, errLabel string, lat float64, retries int) metricstest.PolicyRequest {
+	return metricstest.PolicyRequest{ParentNamespace: "books", ParentName: "webapp", ParentPort: "7000",
+		RouteGroup: "gateway.networking.k8s.io", RouteKind: "HTTPRoute", RouteNamespace: "books", RouteName: route,
+		Status: status, Error: errLabel, LatencySeconds: lat, BackendNamespace: "books", BackendName: "webapp", BackendPort: "7000", Retries: retries}
+}
+
+// Both families in one exposition, deltas over a 10s window.
+func TestComputeBothFamilies(t *testing.T) {
+	p := metricstest.NewProxy(1000)
+	// Before the window: traffic that must not count.
+	p.RecordSP(metricstest.SPRequest{Direction: "outbound", Dst: dst, Route: "GET /books", Status: 200, LatencyMs: 7}, 500)
+	p.RecordPolicy(policyReq("webapp-routes", "200", "", 0.01, 0), 300)
+	before := parse(t, p)
+
+	// In the window: 90 ok at 7ms + 10 failures at 150ms, each failure
+	// retried once; 5 requests to the default route.
+	p.RecordSP(metricstest.SPRequest{Direction: "outbound", Dst: dst, Route: "GET /books", Status: 200, LatencyMs: 7}, 90)
+	p.RecordSP(metricstest.SPRequest{Direction: "outbound", Dst: dst, Route: "GET /books", Status: 500, Failure: true, LatencyMs: 150, Retries: 1}, 10)
+	p.RecordSP(metricstest.SPRequest{Direction: "outbound", Dst: dst, Status: 200, LatencyMs: 3}, 5)
+	// Policy: 40 ok (0.02s), 8 5xx (0.7s) after 2 retries each, 2 timeouts.
+	p.RecordPolicy(policyReq("webapp-routes", "200", "", 0.02, 0), 40)
+	p.RecordPolicy(policyReq("webapp-routes", "503", "", 0.7, 2), 8)
+	p.RecordPolicy(policyReq("webapp-routes", "", "REQUEST_TIMEOUT", 5, 0), 2)
+	// Another Service's traffic is filtered out.
+	p.RecordSP(metricstest.SPRequest{Direction: "outbound", Dst: "authors.books.svc.cluster.local:7001", Route: "GET /authors", Status: 200, LatencyMs: 1}, 77)
+	p.RecordEndpoint("outbound", dst, "books", "webapp", 155)
+	res := metrics.Compute([]metrics.Pair{pair(t, "books/traffic-1", before, parse(t, p), 10*time.Second)}, books)
+
+	if res.Traffic != 155 || res.Proxies != 1 || res.Resets != 0 {
+		t.Errorf("traffic %v proxies %d resets %d", res.Traffic, res.Proxies, res.Resets)
+	}
+	sp := row(t, res, metrics.APIServiceProfile, "GET /books")
+	if sp.Requests != 100 || sp.RPS != 10 || sp.Pods != 1 {
+		t.Errorf("sp requests %v rps %v pods %d", sp.Requests, sp.RPS, sp.Pods)
+	}
+	near(t, "sp success", sp.Success, 0.9)
+	// attempts: 90 + 10*2 = 110, of which 10 retried 500s and 10 final 500s fail.
+	near(t, "sp actual success", sp.ActualSuccess, 90.0/110)
+	near(t, "sp retry rate", sp.RetryRate, 0.1)
+	near(t, "sp timeouts", sp.TimeoutRate, 0)
+	// 90 in (5,10] ms, 10 in (100,200]: p50 = 5 + 5*(50/90), p95 = 100+100*(95-90)/10, p99 = 100+100*9/10.
+	near(t, "sp p50", sp.LatencyMs.P50, 5+5*50.0/90)
+	near(t, "sp p95", sp.LatencyMs.P95, 150)
+	near(t, "sp p99", sp.LatencyMs.P99, 190)
+
+	def := row(t, res, metrics.APIServiceProfile, metrics.DefaultRoute)
+	if def.Requests != 5 {
+		t.Errorf("default route requests %v", def.Requests)
+	}
+
+	pol := row(t, res, metrics.APIHTTPRoute, "webapp-routes")
+	if pol.Requests != 50 || pol.RPS != 5 || pol.Parent == nil || pol.Parent.Name != "webapp" {
+		t.Errorf("policy row %+v", pol)
+	}
+	near(t, "policy success", pol.Success, 40.0/50)
+	near(t, "policy timeouts", pol.TimeoutRate, 2.0/50)
+	near(t, "policy retries", pol.RetryRate, 16.0/50)
+	// attempts 40+8*3+2 = 66; failing: 8 final + 16 retried + 2 timeouts = 26.
+	near(t, "policy actual success", pol.ActualSuccess, 40.0/66)
+	if pol.Attempts == nil || *pol.Attempts != 66 {
+		t.Errorf("attempts %v", pol.Attempts)
+	}
+	// 40 in (0,50ms], 8 in (500,1000], 2 in (1000,10000]: p50 = 50*25/40... rank 25.
+	near(t, "policy p50", pol.LatencyMs.P50, 50*25.0/40)
+	near(t, "policy p95", pol.LatencyMs.P95, 500+500*(47.5-40)/8)
+	near(t, "policy p99", pol.LatencyMs.P99, 1000+9000*(49.5-48)/2)
+	if len(pol.Backends) != 1 || pol.Backends[0].Attempts != 66 {
+		t.Errorf("backends %+v", pol.Backends)
+	}
+	for _, r := range res.Rows {
+		if strings.Contains(r.Dst, "authors") {
+			t.Errorf("row of another Service: %+v", r)
+		}
+	}
+}
+
+// A legacy series evicted and recreated, a series that vanishes, and a
+// proxy restart.
+func TestComputeResetsAndVanishing(t *testing.T) {
+	p := metricstest.NewProxy(1000)
+	p.RecordSP(metricstest.SPRequest{Direction: "outbound", Dst: dst, Route: "GET /books", Status: 200, LatencyMs: 7}, 500)
+	p.RecordSP(metricstest.SPRequest{Direction: "outbound", Dst: dst, Route: "GET /old", Status: 200, LatencyMs: 7}, 50)
+	before := parse(t, p)
+	p.EvictLegacy(dst, "GET /books") // recreated from 0 below
+	p.EvictLegacy(dst, "GET /old")   // gone for good
+	p.RecordSP(metricstest.SPRequest{Direction: "outbound", Dst: dst, Route: "GET /books", Status: 200, LatencyMs: 7}, 30)
+	res := metrics.Compute([]metrics.Pair{pair(t, "books/a", before, parse(t, p), 10*time.Second)}, books)
+	r := row(t, res, metrics.APIServiceProfile, "GET /books")
+	if r.Requests != 30 {
+		t.Errorf("recreated series: %v requests, want 30 (counted from 0)", r.Requests)
+	}
+	if res.Resets == 0 || res.Vanished == 0 {
+		t.Errorf("resets %d vanished %d", res.Resets, res.Vanished)
+	}
+	for _, r := range res.Rows {
+		if r.Route == "GET /old" {
+			t.Errorf("a vanished series made a row: %+v", r)
+		}
+	}
+
+	// Restart: the new process happens to have counted more than the old
+	// one: only the start time tells, and everything counts from 0.
+	q := metricstest.NewProxy(1000)
+	q.RecordSP(metricstest.SPRequest{Direction: "outbound", Dst: dst, Route: "GET /books", Status: 200, LatencyMs: 7}, 20)
+	b2 := parse(t, q)
+	q.Restart(2000)
+	q.RecordSP(metricstest.SPRequest{Direction: "outbound", Dst: dst, Route: "GET /books", Status: 200, LatencyMs: 7}, 25)
+	res = metrics.Compute([]metrics.Pair{pair(t, "books/b", b2, parse(t, q), 5*time.Second)}, books)
+	if r := row(t, res, metrics.APIServiceProfile, "GET /books"); r.Requests != 25 || r.RPS != 5 {
+		t.Errorf("after restart: %v requests %v rps, want 25 and 5", r.Requests, r.RPS)
+	}
+	if len(res.Restarted) != 1 || res.Restarted[0] != "books/b" {
+		t.Errorf("restarted %v", res.Restarted)
+	}
+}
+
+// Two proxies with different windows: RPS is summed per proxy rate.
+func TestComputeSumsProxies(t *testing.T) {
+	var pairs []metrics.Pair
+	for i, w := range []time.Duration{10 * time.Second, 5 * time.Second} {
+		p := metricstest.NewProxy(1)
+		b := parse(t, p)
+		p.RecordPolicy(policyReq("r", "200", "", 0.01, 0), 50)
+		pairs = append(pairs, pair(t, string(rune('a'+i)), b, parse(t, p), w))
+	}
+	res := metrics.Compute(pairs, books)
+	r := row(t, res, metrics.APIHTTPRoute, "r")
+	if r.Requests != 100 || r.RPS != 15 || r.Pods != 2 {
+		t.Errorf("requests %v rps %v pods %d", r.Requests, r.RPS, r.Pods)
+	}
+}
+
+func TestInboundAndDefaultPolicyRoute(t *testing.T) {
+	p := metricstest.NewProxy(1)
+	b := parse(t, p)
+	p.RecordSP(metricstest.SPRequest{Direction: "inbound", Dst: dst, Route: "GET /books", Status: 200, LatencyMs: 2}, 10)
+	p.RecordPolicy(metricstest.PolicyRequest{ParentNamespace: "books", ParentName: "webapp", ParentPort: "7000", RouteKind: "default", RouteName: "http",
+		Status: "200", BackendNamespace: "books", BackendName: "webapp", BackendPort: "7000", LatencySeconds: 0.01}, 4)
+	a := parse(t, p)
+	in := metrics.Compute([]metrics.Pair{pair(t, "x", b, a, time.Second)}, metrics.Filter{Direction: "inbound"})
+	if len(in.Rows) != 1 || in.Rows[0].Direction != "inbound" {
+		t.Errorf("inbound rows %+v", in.Rows)
+	}
+	out := metrics.Compute([]metrics.Pair{pair(t, "x", b, a, time.Second)}, books)
+	if r := row(t, out, metrics.APIPolicyDefault, metrics.DefaultRoute); r.Requests != 4 {
+		t.Errorf("default policy route %+v", r)
+	}
+}
+
+func TestQuantile(t *testing.T) {
+	inf := math.Inf(1)
+	b := map[float64]float64{10: 50, 20: 100, inf: 100}
+	near(t, "p50", metrics.Quantile(0.5, b), 10)
+	near(t, "p75", metrics.Quantile(0.75, b), 15)
+	// Everything above the last bound: the largest finite bound.
+	near(t, "+Inf", metrics.Quantile(0.99, map[float64]float64{10: 0, inf: 4}), 10)
+	if metrics.Quantile(0.5, map[float64]float64{10: 0, inf: 0}) != nil {
+		t.Error("no observations must give nil")
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	// A route name with a quote: the legacy encoder does not escape it.
+	bad := "route_request_total{direction=\"outbound\",dst=\"a:1\",rt_route=\"GET /\"x\"} 1\n"
+	if _, err := metrics.Parse(strings.NewReader(bad), metrics.DefaultLimits); err == nil || !strings.Contains(err.Error(), "unparseable") {
+		t.Errorf("got %v", err)
+	}
+	big := strings.Repeat("route_request_total{direction=\"outbound\",dst=\"a:1\"} 1\n", 100)
+	if _, err := metrics.Parse(strings.NewReader(big), metrics.Limits{MaxBytes: 1000, MaxSeries: 1000}); !errors.Is(err, metrics.ErrTooLarge) {
+		t.Errorf("bytes: got %v", err)
+	}
+	if _, err := metrics.Parse(strings.NewReader(big), metrics.Limits{MaxBytes: 1 << 20, MaxSeries: 10}); !errors.Is(err, metrics.ErrTooLarge) {
+		t.Errorf("series: got %v", err)
+	}
+	// Irrelevant families are not even parsed: garbage there is ignored.
+	s, err := metrics.Parse(strings.NewReader("tcp_open_total{x=\"\"\"} 1\nprocess_start_time_seconds 42\n"), metrics.DefaultLimits)
+	if err != nil || s.StartTime != 42 {
+		t.Errorf("got %v %+v", err, s)
+	}
+}
+
+func TestExplain(t *testing.T) {
+	f := metrics.Facts{Target: "svc/webapp", Scraped: "deploy/traffic", Service: true, Window: "10s"}
+	codes := func(n []metrics.Note) string {
+		var c []string
+		for _, x := range n {
+			c = append(c, x.Code)
+		}
+		return strings.Join(c, ",")
+	}
+	if got := codes(metrics.Explain(metrics.Result{Proxies: 2}, "outbound", f)); got != metrics.NoteNoTraffic {
+		t.Errorf("no traffic: %s", got)
+	}
+	if got := codes(metrics.Explain(metrics.Result{Proxies: 2, Traffic: 5}, "outbound", f)); got != metrics.NoteNoRouteMetrics {
+		t.Errorf("traffic without route metrics: %s", got)
+	}
+	def := metrics.Result{Rows: []metrics.Row{{API: metrics.APIServiceProfile, Route: metrics.DefaultRoute, Requests: 9}}}
+	sf := f
+	sf.Profile, sf.ProfileRoutes = "books/webapp.books.svc.cluster.local", 2
+	if got := codes(metrics.Explain(def, "outbound", sf)); got != metrics.NoteDefaultOnly {
+		t.Errorf("default only: %s", got)
+	}
+	// Profile deleted, proxies still count its routes.
+	stale := metrics.Result{Rows: []metrics.Row{{API: metrics.APIServiceProfile, Route: "GET /", Requests: 9}}}
+	n := metrics.Explain(stale, "outbound", f)
+	if codes(n) != metrics.NoteStaleProfile || !strings.Contains(n[0].Message, "restart deploy/traffic") {
+		t.Errorf("stale: %+v", n)
+	}
+	pol := metrics.Result{Rows: []metrics.Row{{API: metrics.APIHTTPRoute, Route: "r", Requests: 9}}}
+	if got := codes(metrics.Explain(pol, "outbound", sf)); got != metrics.NotePolicyMode {
+		t.Errorf("policy mode: %s", got)
+	}
+}

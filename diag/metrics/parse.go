@@ -1,0 +1,243 @@
+// Package metrics turns the Prometheus exposition of Linkerd proxies (their
+// admin port's /metrics) into per-route golden signals: requests per second,
+// success rate (effective and actual), latency quantiles, retry and timeout
+// rates, for ServiceProfile routes (route_* families) and policy routes
+// (outbound_http_route_* / outbound_grpc_route_*). It is pure: the scraping
+// is done elsewhere. Facts: shared/reference/proxy-metrics.md.
+package metrics
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+)
+
+// Limits bound what one exposition may cost.
+type Limits struct {
+	// MaxBytes of exposition text read from one proxy.
+	MaxBytes int64
+	// MaxSeries kept from one proxy (route-relevant series only).
+	MaxSeries int
+}
+
+// DefaultLimits are generous for a real proxy (a proxy with 1000 routes
+// exposes a few MiB) and bound a broken or hostile one.
+var DefaultLimits = Limits{MaxBytes: 64 << 20, MaxSeries: 500000}
+
+// ErrTooLarge is returned when an exposition exceeds Limits.
+var ErrTooLarge = errors.New("metrics exposition too large")
+
+// Label is one label pair.
+type Label struct{ Name, Value string }
+
+// Labels are sorted by name.
+type Labels []Label
+
+// Get returns the value of label name, "" when absent.
+func (ls Labels) Get(name string) string {
+	for _, l := range ls {
+		if l.Name == name {
+			return l.Value
+		}
+	}
+	return ""
+}
+
+// Has tells whether label name is present (even with an empty value).
+func (ls Labels) Has(name string) bool {
+	for _, l := range ls {
+		if l.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// Series is one sample. Histograms are expanded into the classic
+// NAME_bucket{le=...}, NAME_count and NAME_sum series, whatever the TYPE
+// line said (or did not say).
+type Series struct {
+	Name   string
+	Labels Labels
+	Value  float64
+}
+
+// Snapshot is what one proxy exposed at one time, route-relevant series only.
+type Snapshot struct {
+	// StartTime is process_start_time_seconds, 0 when absent. A different
+	// value in a later scrape means the proxy restarted.
+	StartTime float64
+	// Series by key (name and sorted labels).
+	Series map[string]*Series
+}
+
+// relevant lists the families the aggregation reads. Everything else (tcp_*,
+// balancer, frame sizes, inbound policy, process_*) is dropped before
+// parsing, which keeps both time and memory proportional to what is used.
+func relevant(name string) bool {
+	switch {
+	case strings.HasPrefix(name, "route_"):
+		return true
+	case strings.HasPrefix(name, "outbound_http_route_"), strings.HasPrefix(name, "outbound_grpc_route_"):
+		return !strings.Contains(name, "_frame_size_")
+	case name == "request_total", name == "process_start_time_seconds":
+		return true
+	}
+	return false
+}
+
+// metricName returns the metric or family name a line is about: the first
+// token of a sample line, the third of "# TYPE"/"# HELP" lines, "" for any
+// other comment or a blank line.
+func metricName(line []byte) string {
+	line = bytes.TrimLeft(line, " \t")
+	if len(line) == 0 {
+		return ""
+	}
+	if line[0] == '#' {
+		f := bytes.Fields(line)
+		if len(f) >= 3 && (string(f[1]) == "TYPE" || string(f[1]) == "HELP") {
+			return string(f[2])
+		}
+		return ""
+	}
+	end := bytes.IndexAny(line, "{ \t")
+	if end < 0 {
+		end = len(line)
+	}
+	return string(line[:end])
+}
+
+// Parse reads one proxy's exposition (the legacy text part followed by the
+// OpenMetrics part) with prometheus/common's text parser and keeps the
+// route-relevant series. It reads at most lim.MaxBytes and keeps at most
+// lim.MaxSeries; beyond either it fails with ErrTooLarge.
+func Parse(r io.Reader, lim Limits) (*Snapshot, error) {
+	if lim.MaxBytes <= 0 || lim.MaxSeries <= 0 {
+		lim = DefaultLimits
+	}
+	var kept bytes.Buffer
+	sc := bufio.NewScanner(io.LimitReader(r, lim.MaxBytes+1))
+	sc.Buffer(make([]byte, 0, 64<<10), int(min(lim.MaxBytes+1, 8<<20)))
+	var read int64
+	lines := 0
+	for sc.Scan() {
+		line := sc.Bytes()
+		read += int64(len(line)) + 1
+		if read > lim.MaxBytes+1 {
+			return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, lim.MaxBytes)
+		}
+		name := metricName(line)
+		if name == "" || !relevant(name) {
+			continue
+		}
+		if line[0] != '#' {
+			lines++
+			if lines > lim.MaxSeries {
+				return nil, fmt.Errorf("%w: more than %d route series", ErrTooLarge, lim.MaxSeries)
+			}
+		}
+		kept.Write(line)
+		kept.WriteByte('\n')
+	}
+	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return nil, fmt.Errorf("%w: a line is longer than %d bytes", ErrTooLarge, min(lim.MaxBytes, 8<<20))
+		}
+		return nil, err
+	}
+	if read > lim.MaxBytes {
+		return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, lim.MaxBytes)
+	}
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(&kept)
+	if err != nil {
+		return nil, fmt.Errorf("unparseable metrics: %v", err)
+	}
+	snap := &Snapshot{Series: make(map[string]*Series, lines)}
+	var key strings.Builder
+	add := func(name string, labels Labels, v float64) {
+		if math.IsNaN(v) {
+			return
+		}
+		key.Reset()
+		key.WriteString(name)
+		for _, l := range labels {
+			key.WriteByte(0)
+			key.WriteString(l.Name)
+			key.WriteByte(1)
+			key.WriteString(l.Value)
+		}
+		snap.Series[key.String()] = &Series{Name: name, Labels: labels, Value: v}
+	}
+	for name, fam := range fams {
+		for _, m := range fam.GetMetric() {
+			labels := labelsOf(m)
+			switch {
+			case name == "process_start_time_seconds":
+				if v := value(m); v > 0 {
+					snap.StartTime = v
+				}
+			case m.Histogram != nil:
+				h := m.Histogram
+				for _, b := range h.GetBucket() {
+					add(name+"_bucket", withLE(labels, b.GetUpperBound()), float64(b.GetCumulativeCount()))
+				}
+				if len(h.GetBucket()) == 0 || !math.IsInf(h.GetBucket()[len(h.GetBucket())-1].GetUpperBound(), 1) {
+					add(name+"_bucket", withLE(labels, math.Inf(1)), float64(h.GetSampleCount()))
+				}
+				add(name+"_count", labels, float64(h.GetSampleCount()))
+				add(name+"_sum", labels, h.GetSampleSum())
+			default:
+				add(name, labels, value(m))
+			}
+		}
+	}
+	return snap, nil
+}
+
+func labelsOf(m *dto.Metric) Labels {
+	ls := make(Labels, 0, len(m.GetLabel()))
+	for _, lp := range m.GetLabel() {
+		ls = append(ls, Label{lp.GetName(), lp.GetValue()})
+	}
+	sort.Slice(ls, func(i, j int) bool { return ls[i].Name < ls[j].Name })
+	return ls
+}
+
+func withLE(ls Labels, le float64) Labels {
+	out := make(Labels, 0, len(ls)+1)
+	out = append(out, ls...)
+	out = append(out, Label{"le", formatLE(le)})
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+func formatLE(le float64) string {
+	if math.IsInf(le, 1) {
+		return "+Inf"
+	}
+	return strconv.FormatFloat(le, 'g', -1, 64)
+}
+
+func value(m *dto.Metric) float64 {
+	switch {
+	case m.Counter != nil:
+		return m.Counter.GetValue()
+	case m.Gauge != nil:
+		return m.Gauge.GetValue()
+	case m.Untyped != nil:
+		return m.Untyped.GetValue()
+	}
+	return math.NaN()
+}
