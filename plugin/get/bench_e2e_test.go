@@ -11,7 +11,8 @@ import (
 	"time"
 )
 
-// BenchmarkAudit1000 audits 1000 Services (800 with a profile, 200 with a
+// BenchmarkAudit1000 audits 1000 Services (800 with a profile, 10 of them
+// (1%) untranslatable so the destination stays silent, 200 with a
 // client-side override) in one in-process run: the whole `get -n bench
 // --all-services -o json` path, list calls, 1200 GetProfile lookups over one
 // connection, report building and JSON output.
@@ -28,7 +29,11 @@ func BenchmarkAudit1000(b *testing.B) {
 		name := fmt.Sprintf("svc-%04d", i)
 		fqdn := name + ".bench.svc.cluster.local"
 		fmt.Fprintf(&sb, "---\napiVersion: v1\nkind: Service\nmetadata: {name: %s, namespace: bench}\nspec:\n  ports: [{port: 80}]\n", name)
-		if i%5 != 0 {
+		switch {
+		case i%100 == 3:
+			// 1% the destination cannot translate: it stays silent on them.
+			fmt.Fprintf(&sb, "---\napiVersion: linkerd.io/v1alpha2\nkind: ServiceProfile\nmetadata: {name: %s, namespace: bench}\nspec: {routes: [{name: r, condition: {pathRegex: /r}}], retryBudget: {retryRatio: 0.2, minRetriesPerSecond: 1, ttl: soon}}\n", fqdn)
+		case i%5 != 0:
 			fmt.Fprintf(&sb, "---\napiVersion: linkerd.io/v1alpha2\nkind: ServiceProfile\nmetadata: {name: %s, namespace: bench}\nspec: {routes: [{name: r, condition: {pathRegex: /r}}]}\n", fqdn)
 		}
 		if i%5 == 1 {

@@ -262,14 +262,26 @@ func (e *Engine) view(ctx context.Context, svc *corev1.Service) (view, error) {
 	fqdn := profile.FQDN(svc.Name, svc.Namespace, e.Config.ClusterDomain)
 	v := view{tok: tok, in: report.Input{Service: s, Client: client, ClusterDomain: e.Config.ClusterDomain}}
 	namespaces := []string{svc.Namespace, client.Namespace}
+	// Three independent reads: one round trip of wall time, not three.
+	var wg sync.WaitGroup
+	var routes map[report.NamespacedName][]report.HTTPRoute
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		v.in.NearbyProfiles, v.in.KnownServices = e.nearby(ctx, namespaces)
+	}()
+	go func() {
+		defer wg.Done()
+		routes = e.httpRoutes(ctx, namespaces)
+	}()
 	cands, partial, err := kube.ListProfiles(ctx, e.Dynamic, fqdn, namespaces)
+	wg.Wait()
 	if err != nil {
 		return v, err
 	}
 	e.warn(partial.Warning("client-side overrides in other namespaces are not shown"))
 	v.in.Candidates = cands
-	v.in.NearbyProfiles, v.in.KnownServices = e.nearby(ctx, namespaces)
-	v.in.HTTPRoutes = e.httpRoutes(ctx, namespaces)[report.NamespacedName{Namespace: svc.Namespace, Name: svc.Name}]
+	v.in.HTTPRoutes = routes[report.NamespacedName{Namespace: svc.Namespace, Name: svc.Name}]
 
 	if e.Config.Port != 0 && !s.HasPort(uint32(e.Config.Port)) {
 		return v, fmt.Errorf("port %d is not a port of Service %s/%s (ports: %s): pass one of them to --port",
@@ -388,24 +400,26 @@ type flight struct {
 	predicted bool // predicted silent (the profile in effect is unservable)
 	rejected  *expect.Rejection
 
-	mu      sync.Mutex
-	start   time.Time
-	wait    time.Duration // adaptive wait, once known
-	cancel  context.CancelCauseFunc
-	timer   *time.Timer
-	done    chan struct{}
-	elapsed time.Duration
-	served  *pb.DestinationProfile
-	err     error
+	mu       sync.Mutex
+	start    time.Time
+	wait     time.Duration // how long a silence is waited for, once known
+	adaptive bool          // wait is shorter than --timeout: cancel at start+wait
+	slowest  time.Duration // the slowest answer, which set wait
+	cancel   context.CancelCauseFunc
+	timer    *time.Timer
+	done     chan struct{}
+	elapsed  time.Duration
+	served   *pb.DestinationProfile
+	err      error
 }
 
 // arm sets the adaptive wait: the lookup is confirmed silent wait after it
 // started (at once if that is past).
-func (f *flight) arm(wait time.Duration) {
+func (f *flight) arm(wait time.Duration, adaptive bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.wait = wait
-	if f.cancel != nil {
+	f.wait, f.adaptive = wait, adaptive
+	if adaptive && f.cancel != nil {
 		f.timer = time.AfterFunc(time.Until(f.start.Add(wait)), func() { f.cancel(errConfirmedSilent) })
 	}
 }
@@ -428,10 +442,6 @@ func (e *Engine) lookupAndBuild(ctx context.Context, views []view) (*Result, err
 				predicted: out.Unserved != nil, rejected: out.Rejected, done: make(chan struct{})})
 		}
 	}
-	// Lookups predicted to answer go first: they set the adaptive wait, and
-	// silent ones never hold a slot they need.
-	sort.SliceStable(flights, func(a, b int) bool { return !flights[a].predicted && flights[b].predicted })
-
 	var stats Stats
 	if len(flights) > 0 {
 		dest, err := e.dest(ctx)
@@ -492,7 +502,10 @@ func (e *Engine) lookupAndBuild(ctx context.Context, views []view) (*Result, err
 	return res, nil
 }
 
-// fly starts the lookups in order, at most Concurrency at once.
+// fly starts the lookups, at most Concurrency at once. Lookups predicted
+// silent have their own Concurrency slots: they start at once and their
+// adaptive wait runs while the others are answered, without taking a slot
+// an answering lookup needs.
 func (e *Engine) fly(ctx context.Context, dest Lookuper, flights []*flight) {
 	var tick func()
 	if e.Progress != nil {
@@ -502,45 +515,56 @@ func (e *Engine) fly(ctx context.Context, dest Lookuper, flights []*flight) {
 	if conc < 1 {
 		conc = 1
 	}
-	sem := make(chan struct{}, conc)
-	go func() {
-		for _, f := range flights {
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				f.err = ctx.Err()
-				close(f.done)
-				continue
-			}
-			go func(f *flight) {
-				defer func() { <-sem }()
-				defer close(f.done)
-				lctx, cancel := context.WithCancelCause(ctx)
-				defer cancel(nil)
-				f.mu.Lock()
-				f.start, f.cancel = time.Now(), cancel
-				if f.wait > 0 {
-					f.timer = time.AfterFunc(f.wait, func() { cancel(errConfirmedSilent) })
-				}
-				f.mu.Unlock()
-				served, err := dest.GetProfile(lctx, f.path, f.tok, e.Config.Timeout)
-				f.mu.Lock()
-				if f.timer != nil {
-					f.timer.Stop()
-				}
-				f.elapsed = time.Since(f.start)
-				if err != nil && ctx.Err() == nil && errors.Is(context.Cause(lctx), errConfirmedSilent) {
-					err = fmt.Errorf("GetProfile %s: %w: confirmed after an adaptive wait of %s (%d x the slowest answer of this run, at least %s), as the ServiceProfile in effect predicts",
-						f.path, report.ErrSilent, f.wait, SilentFactor, SilentFloor)
-				}
-				f.served, f.err = served, err
-				f.mu.Unlock()
-				if tick != nil {
-					tick()
-				}
-			}(f)
+	var answering, silent []*flight
+	for _, f := range flights {
+		if f.predicted {
+			silent = append(silent, f)
+		} else {
+			answering = append(answering, f)
 		}
-	}()
+	}
+	for _, group := range [][]*flight{answering, silent} {
+		go e.dispatch(ctx, dest, group, make(chan struct{}, conc), tick)
+	}
+}
+
+func (e *Engine) dispatch(ctx context.Context, dest Lookuper, flights []*flight, sem chan struct{}, tick func()) {
+	for _, f := range flights {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			f.err = ctx.Err()
+			close(f.done)
+			continue
+		}
+		go func(f *flight) {
+			defer func() { <-sem }()
+			defer close(f.done)
+			lctx, cancel := context.WithCancelCause(ctx)
+			defer cancel(nil)
+			f.mu.Lock()
+			f.start, f.cancel = time.Now(), cancel
+			if f.adaptive {
+				f.timer = time.AfterFunc(f.wait, func() { cancel(errConfirmedSilent) })
+			}
+			f.mu.Unlock()
+			served, err := dest.GetProfile(lctx, f.path, f.tok, e.Config.Timeout)
+			f.mu.Lock()
+			if f.timer != nil {
+				f.timer.Stop()
+			}
+			f.elapsed = time.Since(f.start)
+			if err != nil && ctx.Err() == nil && errors.Is(context.Cause(lctx), errConfirmedSilent) {
+				err = fmt.Errorf("GetProfile %s: %w, as the ServiceProfile in effect predicts: confirmed after an adaptive wait of %s (%d x the slowest answer of this run, %s, at least %s, at most --timeout)",
+					f.path, report.ErrSilent, f.wait, SilentFactor, f.slowest.Round(time.Millisecond), SilentFloor)
+			}
+			f.served, f.err = served, err
+			f.mu.Unlock()
+			if tick != nil {
+				tick()
+			}
+		}(f)
+	}
 }
 
 // confirm waits for the lookups predicted to answer, then gives those
@@ -564,7 +588,10 @@ func (e *Engine) confirm(flights []*flight) Stats {
 	for _, f := range flights {
 		if f.predicted {
 			st.Waited = wait
-			f.arm(wait)
+			f.mu.Lock()
+			f.slowest = st.Slowest
+			f.mu.Unlock()
+			f.arm(wait, wait < e.Config.Timeout)
 		} else {
 			f.wait = e.Config.Timeout
 		}

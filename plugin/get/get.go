@@ -25,6 +25,7 @@ import (
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/completion"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/destination"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/kube"
+	"github.com/kubectl-profiles/kubectl-profiles/tapclient"
 )
 
 const example = `  # The profile clients in the service's namespace get, for every port
@@ -109,6 +110,11 @@ func (o *Options) Validate() error {
 			return cli.Usagef("--from-namespace %q is not a namespace name: %s", o.FromNamespace, errs[0])
 		}
 	}
+	if o.From != "" {
+		if err := checkFrom(o.From); err != nil {
+			return err
+		}
+	}
 	if o.Concurrency < 1 {
 		return cli.Usagef("--concurrency must be at least 1")
 	}
@@ -120,6 +126,17 @@ func (o *Options) Validate() error {
 	}
 	if len(o.args) > 0 && o.AllServices {
 		return cli.Usagef("--all-services only applies when auditing (no Service names)")
+	}
+	return nil
+}
+
+// checkFrom accepts --from KIND/NAME where KIND has pods (a pod or a
+// workload with a pod selector), as tap targets are spelled.
+func checkFrom(v string) error {
+	_, name, ok := strings.Cut(v, "/")
+	t, err := tapclient.ParseTarget("x", v)
+	if !ok || name == "" || err != nil || t.Type == tapclient.TypeNamespace || t.Type == tapclient.TypeCronJob {
+		return cli.Usagef("--from %q is not KIND/NAME of a pod or a workload (po, deploy, sts, ds, rs, rc, job), e.g. deploy/traffic", v)
 	}
 	return nil
 }
