@@ -99,3 +99,42 @@ current-context: c
 		t.Errorf("exit %d stdout %q stderr %q", code, out.String(), errOut.String())
 	}
 }
+
+// Error lines quote flag values and paths as given: they are escaped, so a
+// value cannot drive the terminal (it used to be echoed raw).
+func TestErrorLineIsEscaped(t *testing.T) {
+	streams, _, out, errOut := genericiooptions.NewTestIOStreams()
+	code := Run([]string{"check", "-f", "\x1b[31mnope\u009b.yaml"}, streams)
+	if code != 1 || out.Len() != 0 {
+		t.Fatalf("exit %d stdout %q", code, out.String())
+	}
+	got := errOut.String()
+	if strings.ContainsAny(got, "\x1b\u009b") || !strings.Contains(got, `\x1b[31mnope\u009b.yaml`) || strings.Count(got, "\n") != 1 {
+		t.Errorf("stderr %q", got)
+	}
+}
+
+// Bad flag values are usage errors (exit 2), found before anything runs:
+// --from with a kind that has no pods, --max-rps NaN, a negative or
+// unparsable --request-timeout (a negative one used to mean no timeout).
+func TestBadFlagValuesAreUsageErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"get", "svc/x", "--from", "bogus/x"},
+		{"get", "svc/x", "--from", "deploy"},
+		{"get", "svc/x", "--from", "ns/default"},
+		{"tap", "deploy/x", "--max-rps", "NaN"},
+		{"tap", "deploy/x", "--max-rps", "+Inf"},
+		{"unmatched", "deploy/x", "--max-rps", "NaN"},
+		{"get", "svc/x", "--request-timeout", "-5s"},
+		{"check", "-f", "x.yaml", "--request-timeout", "soon"},
+	} {
+		streams, _, out, errOut := genericiooptions.NewTestIOStreams()
+		if code := Run(args, streams); code != 2 || out.Len() != 0 || strings.Count(errOut.String(), "\n") != 1 {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q", args, code, out.String(), errOut.String())
+		}
+	}
+	streams, _, _, errOut := genericiooptions.NewTestIOStreams()
+	if code := Run([]string{"version", "--request-timeout", "0"}, streams); code != 0 {
+		t.Errorf("--request-timeout 0 (kubectl's no timeout): exit %d, %s", code, errOut.String())
+	}
+}

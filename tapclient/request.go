@@ -45,8 +45,14 @@ func (r Request) Validate() error {
 			return fmt.Errorf("--to: %w", err)
 		}
 	}
-	if r.MaxRPS < 0 || math.IsNaN(float64(r.MaxRPS)) || math.IsInf(float64(r.MaxRPS), 0) {
-		return fmt.Errorf("--max-rps must be a positive number, got %v", r.MaxRPS)
+	return CheckMaxRPS(r.MaxRPS)
+}
+
+// CheckMaxRPS is the rule for --max-rps: a finite number, not negative (0
+// lets the server use its default).
+func CheckMaxRPS(v float32) error {
+	if v < 0 || math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+		return fmt.Errorf("--max-rps must be a positive number, got %v", v)
 	}
 	return nil
 }

@@ -114,8 +114,8 @@ func (o *Options) Validate(args []string) error {
 	if len(args) > 2 {
 		return cli.Usagef("expected TYPE/NAME or TYPE NAME, got %q", strings.Join(args, " "))
 	}
-	if o.MaxRPS < 0 {
-		return cli.Usagef("--max-rps must not be negative")
+	if err := tapclient.CheckMaxRPS(o.MaxRPS); err != nil {
+		return cli.Usagef("%v", err)
 	}
 	if err := o.Dest.Validate(); err != nil {
 		return err
