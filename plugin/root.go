@@ -21,6 +21,7 @@ import (
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/check"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/cli"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/completion"
+	"github.com/kubectl-profiles/kubectl-profiles/plugin/generate"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/get"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/tap"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/unmatched"
@@ -83,6 +84,7 @@ func NewRootCmd(streams genericiooptions.IOStreams) *cobra.Command {
 	root.AddCommand(check.NewCmd(flags, streams))
 	root.AddCommand(tap.NewCmd(flags, streams))
 	root.AddCommand(unmatched.NewCmd(flags, streams))
+	root.AddCommand(generate.NewCmd(flags, streams))
 	_ = flags
 	return root
 }
