@@ -2,6 +2,7 @@ package get_test
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"strings"
 	"testing"
@@ -127,6 +128,28 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: carol}]
 	}
 	if strings.Contains(out, `"foobar"`) {
 		t.Errorf("carol cannot see foobar's override, yet it is reported")
+	}
+	// The client namespace's profiles are unreadable: which profile its
+	// clients get is unknown, and what is served is not blamed on a stale
+	// destination.
+	out, errOut, code = as("svc/webapp", "-n", "books", "--port", "7000", "--from-namespace", "foobar", "-o", "json")
+	if code != 0 {
+		t.Fatalf("--from-namespace foobar as carol: exit %d %s", code, errOut)
+	}
+	var r jsonReport
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	p := r.Ports[0]
+	if p.InEffect.Source != "unknown" || p.InEffect.Namespace != "foobar" || has(codes(p.Findings), "served-differs") || len(p.Drift) != 0 {
+		t.Errorf("unreadable client namespace: inEffect %+v drift %+v findings %v", p.InEffect, p.Drift, codes(p.Findings))
+	}
+	if !strings.Contains(string(p.Served), "foobar view") {
+		t.Errorf("what is served must still be shown: %s", p.Served)
+	}
+	table, _, _ := as("svc/webapp", "-n", "books", "--port", "7000", "--from-namespace", "foobar")
+	if !strings.Contains(table, "IN EFFECT     unknown: ServiceProfiles in namespace foobar cannot be read (RBAC)") {
+		t.Errorf("table does not say the profile in effect is unknown:\n%s", table)
 	}
 	out, errOut, code = as("-A")
 	if code != 1 || out != "" || !strings.Contains(errOut, "forbidden: cannot list serviceprofiles.linkerd.io in all namespaces") {
