@@ -25,6 +25,13 @@ var (
 // states); past it the answer is route-shadowing-undecided.
 const shadowLimit = 20000
 
+// shadowBudgetPerRoute bounds the total work on one profile (automaton
+// steps and instructions visited building automaton states): the
+// realistic benchmark profile needs under 10000 per route, so a
+// profile crafted to be slow stays within seconds and gets
+// route-shadowing-undecided rather than a hang.
+const shadowBudgetPerRoute = 50_000
+
 // keptWhole lists the routes the proxy keeps with their whole condition:
 // only those take part in shadowing (dropped routes, and routes whose
 // condition lost a part, are reported by the proxy-drop analyzer).
@@ -73,6 +80,7 @@ func matchCond(e *lang.Engine, m *pb.RequestMatch) lang.Cond {
 func shadowing(dp *pb.DestinationProfile, kept map[int]bool, limit int) []located {
 	routes := dp.GetRoutes()
 	eng := lang.NewEngine(limit)
+	eng.SetBudget(int64(len(routes)+10) * shadowBudgetPerRoute)
 	conds := make([]lang.Cond, len(routes))
 	keys := make([]string, len(routes))
 	firstKey := map[string]int{}

@@ -146,6 +146,8 @@ type Result struct {
 // Engine answers questions, caching compiled regexes between them.
 type Engine struct {
 	limit   int
+	budget  int64 // automaton steps left for all questions; < 0: unlimited
+	work    int64 // closure work of the regex automata, counted as steps
 	regexes map[string]*regexAtom
 }
 
@@ -155,8 +157,14 @@ func NewEngine(limit int) *Engine {
 	if limit <= 0 {
 		limit = DefaultLimit
 	}
-	return &Engine{limit: limit, regexes: map[string]*regexAtom{}}
+	return &Engine{limit: limit, budget: -1, regexes: map[string]*regexAtom{}}
 }
+
+// SetBudget bounds the total work of all later questions to about steps
+// automaton transitions; once spent, every question is undecided. Each
+// question is also bounded on its own (limit states, 64*limit steps).
+// Building automaton states counts too (one step per instruction visited).
+func (e *Engine) SetBudget(steps int64) { e.budget = steps }
 
 // Covered tells whether every request later matches is matched by at
 // least one of earlier.

@@ -412,3 +412,25 @@ func TestWholePathPrefilter(t *testing.T) {
 		}
 	}
 }
+
+func TestBudget(t *testing.T) {
+	e := NewEngine(0)
+	e.SetBudget(50)
+	a, b := e.Path(anchor("/books/[0-9]+")), e.Path(anchor("/books/.*"))
+	if res := e.Covered(a, []Cond{b}); res.Decided || !strings.Contains(res.Reason, "budget") {
+		t.Errorf("over budget: %+v", res)
+	}
+	if res := e.Covered(Exact("/x"), []Cond{Prefix("/x")}); res.Decided {
+		t.Errorf("a spent budget still decides: %+v", res)
+	}
+	e.SetBudget(-1)
+	if res := e.Covered(a, []Cond{b}); !res.Covered {
+		t.Errorf("unlimited: %+v", res)
+	}
+	// The per-question step bound, with Unicode classes that make many
+	// cells.
+	e = NewEngine(10)
+	if res := e.Covered(e.Path(anchor(`/\p{L}*x`)), []Cond{e.Path(anchor(`/\p{Greek}*`))}); res.Decided {
+		t.Errorf("step bound not applied: %+v", res)
+	}
+}

@@ -31,6 +31,9 @@ type regexAtom struct {
 	// restart is the state reached when no thread survives a rune: only
 	// the search restarting at the next position (-2 until computed).
 	restart int32
+	// work counts instructions visited by closures, into the engine's
+	// counter (it bounds the cost of building DFA states).
+	work *int64
 
 	states []rstate
 	index  map[string]int32
@@ -54,6 +57,7 @@ func (e *Engine) regex(anchored string) *regexAtom {
 		return a
 	}
 	a := compileRegex(anchored, 4*e.limit)
+	a.work = &e.work
 	e.regexes[anchored] = a
 	return a
 }
@@ -454,7 +458,7 @@ func (a *regexAtom) closure(seeds, more []uint32, atStart, atEnd bool) ([]uint32
 	}
 	stack := append(append(a.stack[:0], more...), seeds...)
 	var pcs []uint32
-	matched := false
+	matched, visited := false, 0
 	for len(stack) > 0 {
 		pc := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
@@ -462,6 +466,7 @@ func (a *regexAtom) closure(seeds, more []uint32, atStart, atEnd bool) ([]uint32
 			continue
 		}
 		a.mark[pc] = a.gen
+		visited++
 		in := &a.prog.Inst[pc]
 		switch in.Op {
 		case syntax.InstAlt, syntax.InstAltMatch:
@@ -485,6 +490,9 @@ func (a *regexAtom) closure(seeds, more []uint32, atStart, atEnd bool) ([]uint32
 		}
 	}
 	a.stack = stack
+	if a.work != nil {
+		*a.work += int64(visited)
+	}
 	sort.Slice(pcs, func(i, j int) bool { return pcs[i] < pcs[j] })
 	return pcs, matched
 }

@@ -202,6 +202,9 @@ func (e *Engine) sat(c Cond) (req Request, found, decided bool, why string) {
 	if w := c.Undecidable(); w != "" {
 		return Request{}, false, false, w
 	}
+	if e.budget == 0 {
+		return Request{}, false, false, "the analysis budget for this profile is spent"
+	}
 	methods := methodUniverse(c)
 	slots := map[automaton]int{}
 	var atoms []automaton
@@ -234,6 +237,8 @@ func (e *Engine) sat(c Cond) (req Request, found, decided bool, why string) {
 	seen := map[string]int32{}
 	var kb []byte
 	var scratch []int32
+	steps, maxSteps, work0 := 0, 64*e.limit, e.work
+	defer func() { e.spend(steps) }()
 	// The root (the empty path, which no request has) is never looked up:
 	// a longer path reaching the same states must still be explored.
 	vals := make([]uint8, len(atoms))  // 0 for dead atoms
@@ -272,6 +277,14 @@ func (e *Engine) sat(c Cond) (req Request, found, decided bool, why string) {
 			if q == 0 && cl.rep != '/' {
 				continue
 			}
+			steps += len(n.st)/2 + int(e.work-work0)
+			work0 = e.work
+			if steps > maxSteps || e.budget >= 0 && int64(steps) > e.budget {
+				if steps > maxSteps {
+					return Request{}, false, false, "the exploration reached its bound of " + strconv.Itoa(maxSteps) + " steps"
+				}
+				return Request{}, false, false, "the analysis budget for this profile is spent"
+			}
 			next := scratch[:0]
 			for i := 0; i < len(n.st); i += 2 {
 				t := atoms[n.st[i]].step(n.st[i+1], cl.rep)
@@ -298,6 +311,12 @@ func (e *Engine) sat(c Cond) (req Request, found, decided bool, why string) {
 		}
 	}
 	return Request{}, false, true, ""
+}
+
+func (e *Engine) spend(steps int) {
+	if e.budget >= 0 {
+		e.budget = max(0, e.budget-int64(steps))
+	}
 }
 
 func pathOf(nodes []node, i int32) string {
