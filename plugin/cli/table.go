@@ -13,7 +13,8 @@ import (
 
 // Table writes a kubectl-style table: no borders, left-aligned columns
 // separated by three spaces. Cells are escaped (they may hold cluster data)
-// and, with maxWidth 0, never wrapped, so piped output stays one row per
+// and, with maxWidth 0, never wrapped (but cut at MaxCellWidth, except in
+// the last column), so piped output stays one row per
 // line for grep. maxWidth > 0 (a terminal's width) narrows the widest
 // columns to fit, wrapping their cells.
 func Table(w io.Writer, header []string, rows [][]string, maxWidth int) error {
@@ -42,6 +43,9 @@ func Table(w io.Writer, header []string, rows [][]string, maxWidth int) error {
 		escaped[i] = make([]string, len(r))
 		for j, c := range r {
 			escaped[i][j] = Escape(c)
+			if j < len(header)-1 {
+				escaped[i][j] = capCell(escaped[i][j])
+			}
 		}
 	}
 	if maxWidth > 0 {
@@ -66,6 +70,20 @@ func Table(w io.Writer, header []string, rows [][]string, maxWidth int) error {
 		}
 	}
 	return nil
+}
+
+// MaxCellWidth bounds the cells of every column but the last: one huge
+// value (a 100k-character route name) would otherwise pad every row of the
+// table to its width. Longer cells end in "…"; -o json and -o yaml always
+// carry the full value. The last column is never padded, so it is kept
+// whole (finding messages).
+const MaxCellWidth = 120
+
+func capCell(c string) string {
+	if len(c) <= MaxCellWidth || runewidth.StringWidth(c) <= MaxCellWidth {
+		return c
+	}
+	return runewidth.Truncate(c, MaxCellWidth, "…")
 }
 
 func toAny(ss []string) []any {

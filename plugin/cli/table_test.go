@@ -82,3 +82,25 @@ func TestTableNarrowsMiddleColumns(t *testing.T) {
 		t.Errorf("header changed: %q", lines[0])
 	}
 }
+
+// One huge value does not pad every row: cells but the last are cut at
+// MaxCellWidth with an ellipsis (escaping first, so an escape sequence is
+// never cut in half into raw bytes).
+func TestTableCapsCellWidth(t *testing.T) {
+	huge := strings.Repeat("r", 100000)
+	var b bytes.Buffer
+	if err := Table(&b, []string{"NAME", "STATUS", "MESSAGE"}, [][]string{{huge, "ok", "m " + huge}, {"b", "ok", "short"}}, 0); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("%d lines", len(lines))
+	}
+	want := "b" + strings.Repeat(" ", MaxCellWidth-1+3) + "ok       short"
+	if lines[2] != want {
+		t.Errorf("short row padded to %d characters, want %d", len(lines[2]), len(want))
+	}
+	if !strings.HasPrefix(lines[1], strings.Repeat("r", MaxCellWidth-1)+"…   ok") || !strings.HasSuffix(lines[1], huge) {
+		t.Errorf("long row: %.200q", lines[1])
+	}
+}
