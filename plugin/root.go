@@ -23,6 +23,8 @@ import (
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/completion"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/generate"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/get"
+	"github.com/kubectl-profiles/kubectl-profiles/plugin/routes"
+	"github.com/kubectl-profiles/kubectl-profiles/plugin/migrate"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/tap"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/unmatched"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/version"
@@ -84,7 +86,9 @@ func NewRootCmd(streams genericiooptions.IOStreams) *cobra.Command {
 	root.AddCommand(check.NewCmd(flags, streams))
 	root.AddCommand(tap.NewCmd(flags, streams))
 	root.AddCommand(unmatched.NewCmd(flags, streams))
+	root.AddCommand(routes.NewCmd(flags, streams))
 	root.AddCommand(generate.NewCmd(flags, streams))
+	root.AddCommand(migrate.NewCmd(flags, streams))
 	_ = flags
 	return root
 }

@@ -367,4 +367,3 @@ func FromCapture(r io.Reader, t gen.Target) (*gen.Spec, error) {
 	}
 	return spec, nil
 }
-

@@ -1,0 +1,420 @@
+// Package migrate converts a ServiceProfile into Gateway API HTTPRoutes with
+// Linkerd's route annotations, says what behaves differently afterwards, and
+// replays requests through both rule sets. It is pure: no network, no files.
+package migrate
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/kubectl-profiles/kubectl-profiles/diag/gen"
+	"github.com/kubectl-profiles/kubectl-profiles/diag/lang"
+	"github.com/kubectl-profiles/kubectl-profiles/diag/policy"
+	"github.com/kubectl-profiles/kubectl-profiles/diag/profile"
+	"github.com/kubectl-profiles/kubectl-profiles/diag/proxy"
+)
+
+// Input is what is migrated.
+type Input struct {
+	Profile *profile.ServiceProfile
+	// Service is the Service the profile is for, when read from the cluster
+	// (nil: unknown, the report then says what to look for).
+	Service       *corev1.Service
+	ClusterDomain string
+	// Port the routes attach to (0: every port).
+	Port int32
+	// NoCatchAll leaves out the catch-all rule offered when the profile's
+	// routes do not cover every request.
+	NoCatchAll bool
+}
+
+// Result is the migration.
+type Result struct {
+	Target     gen.Target
+	HTTPRoutes []*gatewayv1.HTTPRoute
+	// Rules maps each profile route to where it went (Route "" when it
+	// could not be converted).
+	Rules []gen.Placed
+	// CatchAll is where the catch-all rule went (Route "" when none).
+	CatchAll gen.Placed
+	// Changes are the "what changes" lines, one per difference.
+	Changes []string
+	// Old is the profile as the proxy uses it; New what the policy
+	// controller would serve for the routes.
+	Old *proxy.Profile
+	New policy.Expected
+}
+
+// conj is one HTTPRoute match: a method and a path regex, both optional.
+type conj struct{ method, regex string }
+
+const maxMatches = 16
+
+// dnf writes a request condition as a disjunction of (method, path)
+// matches, or says why it cannot be.
+func dnf(m *profile.RequestMatch) ([]conj, string) {
+	if m == nil {
+		return nil, "it has no condition"
+	}
+	var parts [][]conj
+	if m.Method != "" {
+		parts = append(parts, []conj{{method: m.Method}})
+	}
+	if m.PathRegex != "" {
+		parts = append(parts, []conj{{regex: m.PathRegex}})
+	}
+	if m.Not != nil {
+		return nil, "a `not` condition has no HTTPRoute equivalent"
+	}
+	for _, s := range m.All {
+		d, why := dnf(s)
+		if why != "" {
+			return nil, why
+		}
+		parts = append(parts, d)
+	}
+	if len(m.Any) > 0 {
+		var or []conj
+		for _, s := range m.Any {
+			d, why := dnf(s)
+			if why != "" {
+				return nil, why
+			}
+			or = append(or, d...)
+		}
+		parts = append(parts, or)
+	}
+	if len(parts) == 0 {
+		return nil, "an empty condition has no HTTPRoute equivalent"
+	}
+	out := []conj{{}}
+	for _, p := range parts {
+		var next []conj
+		for _, a := range out {
+			for _, b := range p {
+				c, ok, why := and(a, b)
+				if why != "" {
+					return nil, why
+				}
+				if ok {
+					next = append(next, c)
+				}
+			}
+		}
+		if len(next) > maxMatches {
+			return nil, fmt.Sprintf("the condition expands to more than %d matches", maxMatches)
+		}
+		out = next
+	}
+	if len(out) == 0 {
+		return nil, "the condition matches no request"
+	}
+	return out, ""
+}
+
+func and(a, b conj) (conj, bool, string) {
+	c := a
+	if b.method != "" {
+		if c.method != "" && c.method != b.method {
+			return c, false, "" // two methods: matches nothing
+		}
+		c.method = b.method
+	}
+	if b.regex != "" {
+		if c.regex != "" && c.regex != b.regex {
+			return c, false, "two path regexes that must both match have no HTTPRoute equivalent"
+		}
+		c.regex = b.regex
+	}
+	return c, true, ""
+}
+
+var gatewayMethods = map[string]bool{"GET": true, "HEAD": true, "POST": true, "PUT": true, "DELETE": true, "CONNECT": true, "OPTIONS": true, "TRACE": true, "PATCH": true}
+
+// pathMatch writes a ServiceProfile pathRegex (which the proxy anchors as
+// ^regex$) as an HTTPRoute path match on the whole path: a literal as
+// Exact, otherwise a RegularExpression; a regex with '|' or '?' is wrapped
+// in ^(?:...)$ so that the proxy's leftmost-first match still has to span
+// the whole path.
+func pathMatch(re string) *gatewayv1.HTTPPathMatch {
+	re = strings.TrimSpace(re)
+	if lit, ok := literal(re); ok && strings.HasPrefix(lit, "/") {
+		return &gatewayv1.HTTPPathMatch{Type: ptr(gatewayv1.PathMatchExact), Value: ptr(lit)}
+	}
+	v := re
+	if strings.ContainsAny(re, "|?") {
+		v = "^(?:" + strings.TrimSuffix(strings.TrimPrefix(re, "^"), "$") + ")$"
+	}
+	return &gatewayv1.HTTPPathMatch{Type: ptr(gatewayv1.PathMatchRegularExpression), Value: ptr(v)}
+}
+
+// literal returns the text a regex matches when it is a plain literal.
+func literal(re string) (string, bool) {
+	re = strings.TrimSuffix(strings.TrimPrefix(re, "^"), "$")
+	var b strings.Builder
+	for i := 0; i < len(re); i++ {
+		c := re[i]
+		switch {
+		case c == '\\':
+			if i+1 >= len(re) {
+				return "", false
+			}
+			n := re[i+1]
+			if n >= 'a' && n <= 'z' || n >= 'A' && n <= 'Z' || n >= '0' && n <= '9' || n >= 0x80 {
+				return "", false
+			}
+			b.WriteByte(n)
+			i++
+		case strings.IndexByte(".^$*+?()[]{}|", c) >= 0:
+			return "", false
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String(), true
+}
+
+// retryConditions writes the route's failure classes as the value of
+// retry.linkerd.io/http: status ranges of isFailure classes, or 5xx (the
+// proxy's default failure classification) when there are none.
+func retryConditions(r *profile.RouteSpec) (string, string) {
+	var conds []string
+	note := ""
+	for _, rc := range r.ResponseClasses {
+		if rc == nil || !rc.IsFailure {
+			continue
+		}
+		c := rc.Condition
+		if c == nil || c.Status == nil || len(c.All)+len(c.Any) > 0 || c.Not != nil {
+			note = "a failure class that is not a single status range"
+			continue
+		}
+		lo, hi := c.Status.Min, c.Status.Max
+		if lo == 0 {
+			lo = 100
+		}
+		if hi == 0 {
+			hi = 599
+		}
+		if lo < 100 {
+			lo = 100
+		}
+		if hi > 599 {
+			hi = 599
+		}
+		if lo > hi {
+			continue
+		}
+		if lo == hi {
+			conds = append(conds, fmt.Sprint(lo))
+		} else {
+			conds = append(conds, fmt.Sprintf("%d-%d", lo, hi))
+		}
+	}
+	if len(conds) == 0 {
+		return "5xx", note
+	}
+	return strings.Join(conds, ","), note
+}
+
+// Convert migrates in.Profile.
+func Convert(in Input) (*Result, error) {
+	sp := in.Profile
+	domain := in.ClusterDomain
+	if domain == "" {
+		domain = profile.DefaultClusterDomain
+	}
+	ref, ok := profile.ParseFQDN(sp.Name, domain)
+	if !ok {
+		return nil, fmt.Errorf("ServiceProfile %s is not named <service>.<namespace>.svc.%s: no Service to attach routes to", sp.Name, domain)
+	}
+	t := gen.Target{Service: ref.Name, Namespace: ref.Namespace, ClusterDomain: domain, Port: in.Port}
+	res := &Result{Target: t, Rules: make([]gen.Placed, len(sp.Spec.Routes))}
+	old, err := gen.ServedProfile(sp, t)
+	if err != nil {
+		return nil, fmt.Errorf("the control plane cannot serve this ServiceProfile (%v): proxies do not use it today; nothing to migrate from", err)
+	}
+	res.Old = old
+	kept := map[int]bool{}
+	for _, r := range old.Routes {
+		kept[r.Index] = true
+	}
+
+	// Rules in profile order, grouped into routes by retry conditions.
+	type rule struct {
+		idx   int
+		rule  gatewayv1.HTTPRouteRule
+		retry string
+	}
+	var rules []rule
+	for i, r := range sp.Spec.Routes {
+		if r == nil {
+			continue
+		}
+		name := quote(r.Name)
+		if !kept[i] {
+			res.Changes = append(res.Changes, fmt.Sprintf("route %s: the proxy drops it today (see `kubectl profiles check`): not converted, its requests keep going elsewhere", name))
+			continue
+		}
+		cs, why := dnf(r.Condition)
+		if why != "" {
+			res.Changes = append(res.Changes, fmt.Sprintf("route %s: not converted: %s; its requests go to the catch-all rule or get a 404 (write the HTTPRoute rule by hand)", name, why))
+			continue
+		}
+		var hr gatewayv1.HTTPRouteRule
+		for _, c := range cs {
+			m := gatewayv1.HTTPRouteMatch{}
+			if c.method != "" {
+				if !gatewayMethods[c.method] {
+					why = fmt.Sprintf("method %s is not one the Gateway API can match", c.method)
+					break
+				}
+				m.Method = ptr(gatewayv1.HTTPMethod(c.method))
+			}
+			if c.regex != "" {
+				m.Path = pathMatch(c.regex)
+			}
+			hr.Matches = append(hr.Matches, m)
+		}
+		if why != "" {
+			res.Changes = append(res.Changes, fmt.Sprintf("route %s: not converted: %s", name, why))
+			continue
+		}
+		if r.Timeout != "" {
+			d, err := gen.GatewayDuration(r.Timeout)
+			if err != nil {
+				res.Changes = append(res.Changes, fmt.Sprintf("route %s: timeout not converted: %v", name, err))
+			} else {
+				hr.Timeouts = &gatewayv1.HTTPRouteTimeouts{Request: ptr(gatewayv1.Duration(d))}
+			}
+		}
+		retry := ""
+		if r.IsRetryable {
+			var note string
+			retry, note = retryConditions(r)
+			if note != "" {
+				res.Changes = append(res.Changes, fmt.Sprintf("route %s: %s is ignored for retries (retry.linkerd.io/http takes status codes and ranges only)", name, note))
+			}
+		}
+		rules = append(rules, rule{i, hr, retry})
+	}
+
+	// A catch-all when the profile's routes leave requests to the default
+	// route.
+	catchAll := false
+	if !in.NoCatchAll {
+		eng := lang.NewEngine(0)
+		var conds []lang.Cond
+		for _, rl := range rules {
+			conds = append(conds, ruleCond(eng, rl.rule))
+		}
+		cov := eng.Covered(lang.True(), conds)
+		catchAll = !(cov.Decided && cov.Covered)
+	}
+
+	build := func(swap bool) ([]*gatewayv1.HTTPRoute, []gen.Placed, gen.Placed) {
+		byRetry := map[string]*gatewayv1.HTTPRoute{}
+		var retryKeys []string
+		placed := make([]gen.Placed, len(sp.Spec.Routes))
+		plainName := t.Service
+		if swap {
+			plainName += gen.PlainSuffix
+		}
+		routeFor := func(retry string) *gatewayv1.HTTPRoute {
+			if r := byRetry[retry]; r != nil {
+				return r
+			}
+			name, ann := plainName, map[string]string(nil)
+			if retry != "" {
+				name = t.Service + gen.RetrySuffix
+				if n := len(retryKeys); n > 0 {
+					name += fmt.Sprintf("-%d", n+1)
+				}
+				ann = map[string]string{policy.AnnotationRetryHTTP: retry, policy.AnnotationRetryLimit: gen.HTTPRetryAnnotations[policy.AnnotationRetryLimit]}
+				retryKeys = append(retryKeys, retry)
+			}
+			r := &gatewayv1.HTTPRoute{
+				TypeMeta:   metav1.TypeMeta{APIVersion: gatewayv1.GroupVersion.String(), Kind: "HTTPRoute"},
+				ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: t.Namespace, Annotations: ann},
+				Spec:       gatewayv1.HTTPRouteSpec{CommonRouteSpec: gatewayv1.CommonRouteSpec{ParentRefs: []gatewayv1.ParentReference{parentRef(t)}}},
+			}
+			byRetry[retry] = r
+			return r
+		}
+		for _, rl := range rules {
+			r := routeFor(rl.retry)
+			r.Spec.Rules = append(r.Spec.Rules, rl.rule)
+			placed[rl.idx] = gen.Placed{Route: r.Name, Rule: len(r.Spec.Rules) - 1}
+		}
+		var ca gen.Placed
+		if catchAll {
+			r := routeFor("")
+			r.Spec.Rules = append(r.Spec.Rules, gatewayv1.HTTPRouteRule{Matches: []gatewayv1.HTTPRouteMatch{{
+				Path: &gatewayv1.HTTPPathMatch{Type: ptr(gatewayv1.PathMatchPathPrefix), Value: ptr("/")}}}})
+			ca = gen.Placed{Route: r.Name, Rule: len(r.Spec.Rules) - 1}
+		}
+		var out []*gatewayv1.HTTPRoute
+		for _, r := range byRetry {
+			out = append(out, r)
+		}
+		sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+		return out, placed, ca
+	}
+	svcAnn := map[string]string(nil)
+	if in.Service != nil {
+		svcAnn = in.Service.Annotations
+	}
+	var best *Result
+	for _, swap := range []bool{false, true} {
+		rs, placed, ca := build(swap)
+		cand := &Result{Target: t, HTTPRoutes: rs, Rules: placed, CatchAll: ca, Old: old}
+		cand.New = gen.Simulate(t, svcAnn, rs, nil)
+		cand.Changes = append([]string(nil), res.Changes...)
+		cand.routingChanges(sp)
+		if best == nil || len(cand.Changes) < len(best.Changes) {
+			best = cand
+		}
+	}
+	best.staticChanges(in, catchAll)
+	return best, nil
+}
+
+func ruleCond(eng *lang.Engine, r gatewayv1.HTTPRouteRule) lang.Cond {
+	var or []lang.Cond
+	for _, m := range r.Matches {
+		var and []lang.Cond
+		if m.Method != nil {
+			and = append(and, lang.Method(string(*m.Method)))
+		}
+		if m.Path != nil && m.Path.Value != nil {
+			switch *m.Path.Type {
+			case gatewayv1.PathMatchExact:
+				and = append(and, lang.Exact(*m.Path.Value))
+			case gatewayv1.PathMatchPathPrefix:
+				and = append(and, lang.Prefix(*m.Path.Value))
+			default:
+				v := *m.Path.Value
+				and = append(and, eng.Path(gen.Anchored(strings.TrimSuffix(strings.TrimPrefix(v, "^"), "$"))))
+			}
+		}
+		or = append(or, lang.And(and...))
+	}
+	return lang.Or(or...)
+}
+
+func parentRef(t gen.Target) gatewayv1.ParentReference {
+	ref := gatewayv1.ParentReference{Group: ptr(gatewayv1.Group("core")), Kind: ptr(gatewayv1.Kind("Service")), Name: gatewayv1.ObjectName(t.Service)}
+	if t.Port != 0 {
+		ref.Port = ptr(gatewayv1.PortNumber(t.Port))
+	}
+	return ref
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func quote(s string) string { return fmt.Sprintf("%q", s) }

@@ -1,0 +1,278 @@
+package migrate
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/kubectl-profiles/kubectl-profiles/diag/gen"
+	"github.com/kubectl-profiles/kubectl-profiles/diag/lang"
+	"github.com/kubectl-profiles/kubectl-profiles/diag/policy"
+	"github.com/kubectl-profiles/kubectl-profiles/diag/profile"
+)
+
+// Outcome is what happens to one request under one rule set.
+type Outcome struct {
+	// Route is the profile route's name, "(default route)" for the
+	// profile's implicit default, "(catch-all rule)", or "" for a 404.
+	Route string
+	// Index is the profile route index the request is handled as (-1 for
+	// the default route and the catch-all, -2 for a 404).
+	Index   int
+	Retry   string // "" when not retried
+	Timeout string // "" when none
+}
+
+// NotFound reports a 404 from the proxy.
+func (o Outcome) NotFound() bool { return o.Index == -2 }
+
+func (o Outcome) String() string {
+	if o.NotFound() {
+		return "404 (no rule matches)"
+	}
+	s := fmt.Sprintf("route %q", o.Route)
+	if o.Index == -1 {
+		s = o.Route
+	}
+	if o.Retry != "" {
+		s += ", " + o.Retry
+	}
+	if o.Timeout != "" {
+		s += ", timeout " + o.Timeout
+	}
+	return s
+}
+
+// OldOutcome is what the proxy does with the request under the
+// ServiceProfile (first match, budgeted retries).
+func (r *Result) OldOutcome(method, path string) Outcome {
+	idx, name, ok := r.Old.Match(method, path)
+	if !ok {
+		return Outcome{Route: "(default route)", Index: -1}
+	}
+	o := Outcome{Route: name, Index: idx}
+	for _, rt := range r.Old.Routes {
+		if rt.Index != idx {
+			continue
+		}
+		if rt.Retries {
+			o.Retry = "retried within the retry budget"
+		}
+		if rt.HasTimeout && rt.Timeout > 0 {
+			o.Timeout = rt.Timeout.String()
+		}
+	}
+	return o
+}
+
+// NewOutcome is what the proxy does with the request under the HTTPRoutes
+// (the controller's policy and the proxy's precedence).
+func (r *Result) NewOutcome(req gen.Request) Outcome {
+	if r.New.Policy == nil {
+		return Outcome{Index: -2}
+	}
+	routes := r.New.Policy.Routes
+	hit, ok := gen.MatchPolicy(routes, req)
+	if !ok {
+		return Outcome{Index: -2}
+	}
+	name := routes[hit.Route].Name
+	o := Outcome{Index: -1, Route: "(catch-all rule)"}
+	if routes[hit.Route].Default != "" {
+		o.Route = "(default route)"
+	}
+	for i, p := range r.Rules {
+		if p.Route == name && p.Rule == hit.Rule {
+			o.Index = i
+			o.Route = r.routeName(i)
+		}
+	}
+	rule := routes[hit.Route].Rules[hit.Rule]
+	if rule.Retry != nil && len(rule.Retry.Conditions) > 0 && rule.Retry.Limit > 0 {
+		o.Retry = fmt.Sprintf("retried on %s (at most %d time(s))", strings.Join(rule.Retry.Conditions, ","), rule.Retry.Limit)
+	}
+	if rule.Timeouts.Request != "" {
+		d, err := time.ParseDuration(rule.Timeouts.Request)
+		if err != nil {
+			d, err = policy.ParseDuration(rule.Timeouts.Request)
+		}
+		if err == nil && d > 0 {
+			o.Timeout = d.String()
+		}
+	}
+	return o
+}
+
+func (r *Result) routeName(i int) string {
+	for _, rt := range r.Old.Routes {
+		if rt.Index == i {
+			return rt.Name
+		}
+	}
+	return fmt.Sprintf("routes[%d]", i)
+}
+
+// Diff is one request whose handling changes.
+type Diff struct {
+	Method, Path string
+	Old, New     Outcome
+	// What lists the changes: route, retry, timeout, 404.
+	What []string
+}
+
+// Compare replays one request through both rule sets.
+func (r *Result) Compare(req gen.Request) (Diff, bool) {
+	d := Diff{Method: req.Method, Path: req.Path, Old: r.OldOutcome(req.Method, req.Path), New: r.NewOutcome(req)}
+	switch {
+	case d.New.NotFound():
+		d.What = append(d.What, "404")
+	case d.Old.Index != d.New.Index:
+		d.What = append(d.What, "route")
+	}
+	if !d.New.NotFound() {
+		if (d.Old.Retry == "") != (d.New.Retry == "") {
+			d.What = append(d.What, "retry")
+		}
+		if d.Old.Timeout != d.New.Timeout {
+			d.What = append(d.What, "timeout")
+		}
+	}
+	return d, len(d.What) > 0
+}
+
+// Line renders a diff for the report.
+func (d Diff) Line() string {
+	return fmt.Sprintf("%s %s: %s: today %s; after migration %s", d.Method, d.Path, strings.Join(d.What, ", "), d.Old, d.New)
+}
+
+// routingChanges finds requests routed differently: an example request
+// of every route, and one of every pair of overlapping routes (diag/lang),
+// replayed through both rule sets.
+func (r *Result) routingChanges(sp *profile.ServiceProfile) {
+	eng := lang.NewEngine(0)
+	var conds []lang.Cond
+	var idx []int
+	for i, rt := range sp.Spec.Routes {
+		if rt == nil {
+			continue
+		}
+		cs, why := dnf(rt.Condition)
+		if why != "" {
+			continue
+		}
+		var or []lang.Cond
+		for _, c := range cs {
+			var and []lang.Cond
+			if c.method != "" {
+				and = append(and, lang.Method(c.method))
+			}
+			if c.regex != "" {
+				and = append(and, eng.Path(gen.Anchored(strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(c.regex), "^"), "$"))))
+			}
+			or = append(or, lang.And(and...))
+		}
+		conds = append(conds, lang.Or(or...))
+		idx = append(idx, i)
+	}
+	var reqs []lang.Request
+	for _, c := range conds {
+		if req, ok, _ := eng.Example(c); ok {
+			reqs = append(reqs, req)
+		}
+	}
+	index := lang.NewIndex(conds)
+	for j := range conds {
+		for _, i := range index.Earlier(j) {
+			if req, ok, _ := eng.Overlap(conds[i], conds[j]); ok {
+				reqs = append(reqs, req)
+			}
+		}
+	}
+	seen := map[string]bool{}
+	for _, q := range reqs {
+		method := q.Method
+		if method == "" {
+			method = "GET"
+		}
+		d, changed := r.Compare(gen.Request{Method: method, Path: q.Path})
+		if !changed {
+			continue
+		}
+		key := fmt.Sprint(d.Old.Index, d.New.Index, d.What)
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		r.Changes = append(r.Changes, d.Line()+consequence(d))
+	}
+}
+
+func consequence(d Diff) string {
+	switch {
+	case d.New.NotFound():
+		return " (no rule matches: the proxy answers 404 itself)"
+	case d.Old.Index != d.New.Index:
+		return " (first match becomes the most specific match: a method, or a longer path match, now wins)"
+	}
+	return ""
+}
+
+// staticChanges adds the differences that hold whatever the requests.
+func (r *Result) staticChanges(in Input, catchAll bool) {
+	sp := in.Profile
+	retryable, timeouts, classes := 0, 0, 0
+	for _, rt := range sp.Spec.Routes {
+		if rt == nil {
+			continue
+		}
+		if rt.IsRetryable {
+			retryable++
+		}
+		if rt.Timeout != "" {
+			timeouts++
+		}
+		if len(rt.ResponseClasses) > 0 {
+			classes++
+		}
+	}
+	add := func(format string, args ...any) { r.Changes = append(r.Changes, fmt.Sprintf(format, args...)) }
+	if catchAll {
+		add("requests no route matches: today the profile's default route (no rt_route label, no retry, no timeout); after migration the catch-all rule (PathPrefix /) added at the end (without it, --no-catch-all, they would get a 404)")
+	} else if in.NoCatchAll {
+		add("requests no route matches: today the profile's default route; after migration a 404 from the proxy (no catch-all rule, --no-catch-all)")
+	}
+	if retryable > 0 {
+		budget := "the default budget (retryRatio 0.2, 10 retries/s, ttl 10s)"
+		if b := sp.Spec.RetryBudget; b != nil {
+			budget = fmt.Sprintf("retryRatio %g, minRetriesPerSecond %d, ttl %s", b.RetryRatio, b.MinRetriesPerSecond, b.TTL)
+		}
+		add("retry budget: no equivalent: %s is gone; each request is retried at most retry.linkerd.io/limit times (%s) instead, which can multiply load on a failing service", budget, gen.HTTPRetryAnnotations[policy.AnnotationRetryLimit])
+		add("isRetryable on %d route(s) becomes retry.linkerd.io/http on the %s route(s): the statuses the route classed as failures (5xx by default); only requests with bodies up to 64 KiB are retried", retryable, gen.RetrySuffix)
+	}
+	if timeouts > 0 {
+		add("timeout on %d route(s) becomes rules[].timeouts.request: honoured by Linkerd 2.20 or later only; earlier control planes ignore it (use the route annotation timeout.linkerd.io/request there)", timeouts)
+	}
+	if classes > 0 {
+		add("responseClasses on %d route(s): no equivalent for metrics: HTTPRoute metrics classify responses by status (5xx) and gRPC status only", classes)
+	}
+	if len(sp.Spec.DstOverrides) > 0 {
+		add("dstOverrides (traffic split) not converted: write them as backendRefs with weights on the rules")
+	}
+	add("inbound per-route metrics disappear: the server's proxies no longer label requests with rt_route (route_* series from the ServiceProfile); clients get outbound_http_route_* series labelled route_name=<HTTPRoute name> instead")
+	accrual := ""
+	if in.Service != nil {
+		accrual = in.Service.Annotations[policy.AnnotationFailureAccrual]
+	}
+	switch {
+	case accrual != "":
+		add("circuit breaking starts to apply: the Service sets %s=%s, which proxies ignore while the ServiceProfile is in use", policy.AnnotationFailureAccrual, accrual)
+	case in.Service != nil:
+		add("circuit breaking: the Service sets no %s, so none applies before or after", policy.AnnotationFailureAccrual)
+	default:
+		add("circuit breaking starts to apply if the Service sets %s (ignored while the ServiceProfile is in use; not checked: no Service read with -f)", policy.AnnotationFailureAccrual)
+	}
+	add("running proxies switch only after a restart: a client keeps using the ServiceProfile until its pod restarts or it sends nothing to the Service for 5s")
+	for _, p := range r.New.Problems {
+		add("Service annotation problem: %s", p)
+	}
+}
