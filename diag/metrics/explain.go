@@ -20,6 +20,12 @@ type Facts struct {
 	Profile string
 	// ProfileRoutes is how many routes it has.
 	ProfileRoutes int
+	// ProfileSource is how it was chosen (client-namespace,
+	// service-namespace, default, ...).
+	ProfileSource string
+	// ProfileUnknown says why the ServiceProfiles could not be read; no
+	// conclusion about the route API is drawn then.
+	ProfileUnknown string
 	// PolicyRoutes is how many HTTPRoutes/GRPCRoutes have the Service as a
 	// parent (-1: unknown).
 	PolicyRoutes int
@@ -44,6 +50,7 @@ const (
 	NoteProfileMode    = "profile-mode"
 	NoteInboundPolicy  = "inbound-policy"
 	NoteRestarted      = "proxy-restarted"
+	NoteProfileUnknown = "profile-unknown"
 )
 
 // Explain says why a table is empty or shows only the default route, and
@@ -83,7 +90,10 @@ func Explain(res Result, direction string, f Facts) []Note {
 	case named == 0 && def > 0:
 		add(NoteDefaultOnly, "info", "traffic matches no route: all %.0f request(s) went to %s; check the routes' conditions against real requests (kubectl profiles unmatched)", def, DefaultRoute)
 	}
-	if f.Service {
+	if f.Service && f.ProfileUnknown != "" {
+		add(NoteProfileUnknown, "warning", "cannot tell which route API should apply: %s", f.ProfileUnknown)
+	}
+	if f.Service && f.ProfileUnknown == "" {
 		switch {
 		case sp > 0 && f.Profile == "":
 			add(NoteStaleProfile, "warning", "the proxies of %s still count ServiceProfile routes for %s, but no ServiceProfile is in effect (deleted?): they are stale: restart %s",
