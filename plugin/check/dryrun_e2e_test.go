@@ -201,6 +201,7 @@ func TestDryRunMatchesAPIServer(t *testing.T) {
 	if len(docs) < 40 {
 		t.Fatalf("only %d ServiceProfiles found in the corpus", len(docs))
 	}
+	t.Logf("%d ServiceProfiles", len(docs))
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	const ns = "dryrun" // dry runs never collide with objects other tests create
