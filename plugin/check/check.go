@@ -5,6 +5,7 @@ package check
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -159,6 +160,9 @@ func (o *Options) checkFiles(ctx context.Context) ([]analyze.Result, string, err
 		fmt.Fprintf(o.Streams.ErrOut, "warning: skipped %s: %s (only regular files are read from directories; name it with -f to read it)\n", cli.Escape(path), why)
 	}}
 	docs, err := loader.Load(ctx, o.Files)
+	if errors.Is(err, context.Canceled) {
+		return nil, "", &cli.Error{Code: cli.ExitInterrupted, Err: err} // Ctrl-C while waiting for stdin or a pipe
+	}
 	if err != nil {
 		return nil, "", err
 	}
