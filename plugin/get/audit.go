@@ -10,7 +10,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/kubectl-profiles/kubectl-profiles/diag/expect"
@@ -112,25 +111,15 @@ func (e *Engine) Audit(ctx context.Context, ns string, fallbackNS []string) (*Re
 }
 
 func listServices(ctx context.Context, cs kubernetes.Interface, ns string) ([]*corev1.Service, error) {
-	var out []*corev1.Service
-	opts := metav1.ListOptions{Limit: 500}
-	for {
-		list, err := cs.CoreV1().Services(ns).List(ctx, opts)
-		if err != nil {
-			where := "in namespace " + ns
-			if ns == "" {
-				where = "in all namespaces"
-			}
-			return nil, kube.Explain(err, "list services "+where)
+	svcs, err := kube.ListServiceObjects(ctx, cs, ns)
+	if err != nil {
+		where := "in namespace " + ns
+		if ns == "" {
+			where = "in all namespaces"
 		}
-		for i := range list.Items {
-			out = append(out, &list.Items[i])
-		}
-		if list.Continue == "" {
-			return out, nil
-		}
-		opts.Continue = list.Continue
+		return nil, kube.Explain(err, "list services "+where)
 	}
+	return svcs, nil
 }
 
 // SortReports orders reports by service namespace and name, the view from

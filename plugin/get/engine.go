@@ -15,7 +15,6 @@ import (
 	"google.golang.org/grpc/status"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 
@@ -63,9 +62,6 @@ const (
 type Engine struct {
 	Kube    kubernetes.Interface
 	Dynamic dynamic.Interface
-	// Discovery finds the served HTTPRoute versions; nil: HTTPRoutes are
-	// not read (they only add findings).
-	Discovery discovery.DiscoveryInterface
 	// Connect opens the destination connection. Start runs it at once, in
 	// parallel with the API reads; lookups wait for it.
 	Connect func(context.Context) (Lookuper, error)
@@ -339,9 +335,6 @@ func (e *Engine) lookupsFor(svc *corev1.Service) ([]report.PortLookup, []report.
 }
 
 func (e *Engine) httpRoutes(ctx context.Context, namespaces []string) map[report.NamespacedName][]report.HTTPRoute {
-	if e.Discovery == nil {
-		return nil
-	}
 	key := strings.Join(namespaces, ",")
 	if r, ok := e.routesCache[key]; ok {
 		return r
@@ -349,7 +342,7 @@ func (e *Engine) httpRoutes(ctx context.Context, namespaces []string) map[report
 	if e.routesCache == nil {
 		e.routesCache = map[string]map[report.NamespacedName][]report.HTTPRoute{}
 	}
-	r := kube.HTTPRoutes(ctx, e.Discovery, e.Dynamic, namespaces)
+	r := kube.HTTPRoutes(ctx, nil, e.Dynamic, namespaces)
 	e.routesCache[key] = r
 	return r
 }

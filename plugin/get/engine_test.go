@@ -105,8 +105,12 @@ type fixture struct {
 }
 
 func (f fixture) engine() *Engine {
-	dyn := dynfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(),
-		map[schema.GroupVersionResource]string{spGVR: "ServiceProfileList"}, f.profiles...)
+	kinds := map[schema.GroupVersionResource]string{spGVR: "ServiceProfileList"}
+	for _, gv := range []string{"policy.linkerd.io/v1beta3", "gateway.networking.k8s.io/v1"} {
+		g, v, _ := strings.Cut(gv, "/")
+		kinds[schema.GroupVersionResource{Group: g, Version: v, Resource: "httproutes"}] = "HTTPRouteList"
+	}
+	dyn := dynfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), kinds, f.profiles...)
 	for _, ns := range f.forbid {
 		ns := ns
 		dyn.PrependReactor("list", "serviceprofiles", func(a k8stesting.Action) (bool, runtime.Object, error) {
@@ -477,3 +481,20 @@ func TestResolveServicesWithoutDiscovery(t *testing.T) {
 }
 
 var _ = kube.ToService
+
+// HTTPRoutes are read (without discovery) and attached to their Service.
+func TestHTTPRoutesAreRead(t *testing.T) {
+	f := webFixture()
+	f.profiles = append(f.profiles, &unstructured.Unstructured{Object: map[string]interface{}{
+		"apiVersion": "policy.linkerd.io/v1beta3", "kind": "HTTPRoute",
+		"metadata": map[string]interface{}{"namespace": "books", "name": "web-routes"},
+		"spec":     map[string]interface{}{"parentRefs": []interface{}{map[string]interface{}{"kind": "Service", "name": "web", "port": int64(80)}}},
+	}})
+	res := f.get(t, "books/web")
+	if _, ok := codesOf(res.Reports[0].Ports[0])["httproute-ignored"]; !ok {
+		t.Errorf("port 80: %v", codesOf(res.Reports[0].Ports[0]))
+	}
+	if _, ok := codesOf(res.Reports[0].Ports[1])["httproute-ignored"]; ok {
+		t.Errorf("port 81 is not the HTTPRoute's parent port")
+	}
+}

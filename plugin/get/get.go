@@ -149,7 +149,7 @@ func (o *Options) Run(ctx context.Context) error {
 	}
 	runCtx, cancel := context.WithCancel(ctx)
 	eng := &Engine{
-		Kube: c.Kube, Dynamic: c.Dynamic, Discovery: c.Discovery,
+		Kube: c.Kube, Dynamic: c.Dynamic,
 		Connect: func(ctx context.Context) (Lookuper, error) {
 			cl, err := o.Dest.Connect(ctx, c.Config, c.Kube)
 			if err != nil {

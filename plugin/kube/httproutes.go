@@ -2,6 +2,9 @@ package kube
 
 import (
 	"context"
+	"sync"
+
+	kerrors "k8s.io/apimachinery/pkg/api/errors"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -12,33 +15,68 @@ import (
 	"github.com/kubectl-profiles/kubectl-profiles/diag/model"
 )
 
-var httpRouteGroups = []string{"policy.linkerd.io", "gateway.networking.k8s.io"}
+// httpRouteVersions are the versions of HTTPRoute each group has served,
+// newest first.
+var httpRouteVersions = []struct {
+	group    string
+	versions []string
+}{
+	{"policy.linkerd.io", []string{"v1beta3", "v1beta2", "v1beta1", "v1alpha1"}},
+	{"gateway.networking.k8s.io", []string{"v1", "v1beta1"}},
+}
 
 // HTTPRoutes indexes the HTTPRoutes of the given namespaces (all namespaces
 // for "") by the Services their parentRefs name. Groups that are not
 // installed or not readable are skipped: HTTPRoutes only add findings.
+// There is no discovery round trip: each group is listed at its newest
+// version, falling back to older ones only when the API server does not
+// serve it (404); both groups are read at once. dc is not used (kept for
+// callers that pass it).
 func HTTPRoutes(ctx context.Context, dc discovery.DiscoveryInterface, dyn dynamic.Interface, namespaces []string) map[model.NamespacedName][]model.HTTPRoute {
+	_ = dc
+	parts := make([]map[model.NamespacedName][]model.HTTPRoute, len(httpRouteVersions))
+	var wg sync.WaitGroup
+	for i, g := range httpRouteVersions {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			parts[i] = groupHTTPRoutes(ctx, dyn, g.group, g.versions, namespaces)
+		}()
+	}
+	wg.Wait()
 	out := map[model.NamespacedName][]model.HTTPRoute{}
-	for _, group := range httpRouteGroups {
-		version := PreferredVersion(dc, group, "httproutes")
-		if version == "" {
+	for _, p := range parts {
+		for svc, hs := range p {
+			out[svc] = append(out[svc], hs...)
+		}
+	}
+	return out
+}
+
+func groupHTTPRoutes(ctx context.Context, dyn dynamic.Interface, group string, versions []string, namespaces []string) map[model.NamespacedName][]model.HTTPRoute {
+	out := map[model.NamespacedName][]model.HTTPRoute{}
+	seen := map[string]bool{}
+	version := 0
+	for _, ns := range namespaces {
+		if seen[ns] {
 			continue
 		}
-		gvr := schema.GroupVersionResource{Group: group, Version: version, Resource: "httproutes"}
-		seen := map[string]bool{}
-		for _, ns := range namespaces {
-			if seen[ns] {
-				continue
+		seen[ns] = true
+		var items []unstructured.Unstructured
+		for ; version < len(versions); version++ {
+			gvr := schema.GroupVersionResource{Group: group, Version: versions[version], Resource: "httproutes"}
+			var err error
+			items, err = ListAll(ctx, dyn.Resource(gvr).Namespace(ns), metav1.ListOptions{Limit: 500})
+			if err == nil || !kerrors.IsNotFound(err) {
+				break
 			}
-			seen[ns] = true
-			items, err := ListAll(ctx, dyn.Resource(gvr).Namespace(ns), metav1.ListOptions{Limit: 500})
-			if err != nil {
-				continue
-			}
-			for i := range items {
-				for svc, hs := range ServiceParents(&items[i], group) {
-					out[svc] = append(out[svc], hs...)
-				}
+		}
+		if version == len(versions) {
+			return out // the group is not installed
+		}
+		for i := range items {
+			for svc, hs := range ServiceParents(&items[i], group) {
+				out[svc] = append(out[svc], hs...)
 			}
 		}
 	}

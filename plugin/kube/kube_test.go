@@ -3,7 +3,9 @@ package kube
 import (
 	"context"
 	"errors"
+	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -14,6 +16,7 @@ import (
 	k8sruntime "k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	fakediscovery "k8s.io/client-go/discovery/fake"
+	dynfake "k8s.io/client-go/dynamic/fake"
 	"k8s.io/client-go/kubernetes/fake"
 	clienttesting "k8s.io/client-go/testing"
 
@@ -133,5 +136,45 @@ func TestFindDestinationPodWithoutReplicaSetAccess(t *testing.T) {
 	p, err := FindDestinationPod(context.Background(), cs, "linkerd")
 	if err != nil || p.Name != "d" {
 		t.Fatalf("got %v, %v", p, err)
+	}
+}
+
+// HTTPRoutes are listed without discovery: the newest version first, an
+// older one only when the API server does not serve it; a group that is
+// not installed at all is skipped.
+func TestHTTPRoutesWithoutDiscovery(t *testing.T) {
+	listKinds := map[schema.GroupVersionResource]string{}
+	for _, g := range httpRouteVersions {
+		for _, v := range g.versions {
+			listKinds[schema.GroupVersionResource{Group: g.group, Version: v, Resource: "httproutes"}] = "HTTPRouteList"
+		}
+	}
+	route := &unstructured.Unstructured{Object: map[string]interface{}{
+		"apiVersion": "policy.linkerd.io/v1beta2", "kind": "HTTPRoute",
+		"metadata": map[string]interface{}{"name": "r", "namespace": "books"},
+		"spec": map[string]interface{}{"parentRefs": []interface{}{
+			map[string]interface{}{"kind": "Service", "name": "webapp"}}},
+	}}
+	dyn := dynfake.NewSimpleDynamicClientWithCustomListKinds(k8sruntime.NewScheme(), listKinds, route)
+	var asked []string
+	var mu sync.Mutex
+	dyn.PrependReactor("list", "httproutes", func(a clienttesting.Action) (bool, k8sruntime.Object, error) {
+		gvr := a.GetResource()
+		mu.Lock()
+		asked = append(asked, gvr.Group+"/"+gvr.Version)
+		mu.Unlock()
+		if gvr.Group == "policy.linkerd.io" && gvr.Version == "v1beta2" {
+			return false, nil, nil // served
+		}
+		return true, nil, kerrors.NewNotFound(gvr.GroupResource(), "")
+	})
+	got := HTTPRoutes(context.Background(), nil, dyn, []string{"books"})
+	if hs := got[analyze.NamespacedName{Namespace: "books", Name: "webapp"}]; len(hs) != 1 || hs[0].Name != "r" {
+		t.Errorf("routes = %+v", got)
+	}
+	sort.Strings(asked)
+	want := "gateway.networking.k8s.io/v1 gateway.networking.k8s.io/v1beta1 policy.linkerd.io/v1beta2 policy.linkerd.io/v1beta3"
+	if strings.Join(asked, " ") != want {
+		t.Errorf("lists = %v, want %s", asked, want)
 	}
 }

@@ -25,7 +25,21 @@ func ToService(svc *corev1.Service) model.Service {
 // ListServices lists the Services of ns (every namespace for ""), page by
 // page: the one place Services are listed.
 func ListServices(ctx context.Context, cs kubernetes.Interface, ns string) ([]model.Service, error) {
-	var out []model.Service
+	objs, err := ListServiceObjects(ctx, cs, ns)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]model.Service, 0, len(objs))
+	for _, o := range objs {
+		out = append(out, ToService(o))
+	}
+	return out, nil
+}
+
+// ListServiceObjects lists the Services of ns ("" for all), every page, as
+// the API returns them (get needs their type and clusterIP too).
+func ListServiceObjects(ctx context.Context, cs kubernetes.Interface, ns string) ([]*corev1.Service, error) {
+	var out []*corev1.Service
 	opts := metav1.ListOptions{Limit: 500}
 	for {
 		list, err := cs.CoreV1().Services(ns).List(ctx, opts)
@@ -33,7 +47,7 @@ func ListServices(ctx context.Context, cs kubernetes.Interface, ns string) ([]mo
 			return nil, err
 		}
 		for i := range list.Items {
-			out = append(out, ToService(&list.Items[i]))
+			out = append(out, &list.Items[i])
 		}
 		if list.Continue == "" {
 			return out, nil
