@@ -139,7 +139,7 @@ func shadowing(dp *pb.DestinationProfile, kept map[int]bool, limit int) []locate
 			emit(j, CodeRouteShadowingUndecided, "could not decide whether route %d is reachable (%s, comparing it with %s): check by hand that they do not take all its requests", j, res.Reason, names(cands, name))
 			continue
 		case res.Covered && len(res.By) == 0:
-			emit(j, CodeRouteUnreachable, "the condition of route %d matches no request (e.g. a method and not that method, or paths no request has), so this route never applies; fix its condition", j)
+			emit(j, CodeRouteUnreachable, "the condition of route %d matches no request (e.g. a pathRegex that needs a space, '?' or '#', which request paths never hold: the proxy matches the path without the query string; or a method and not that method), so this route never applies; fix its condition", j)
 			continue
 		case res.Covered:
 			by := make([]int, len(res.By))

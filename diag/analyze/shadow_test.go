@@ -55,6 +55,7 @@ func TestShadowing(t *testing.T) {
 		{"unicode digits", []string{`{pathRegex: '/n/[0-9]+'}`, `{pathRegex: '/n/\d+'}`},
 			[]string{`1 route-overlap: e.g. GET /n/0`}},
 		{"empty condition", []string{`{all: [{method: GET}, {not: {method: GET}}]}`}, []string{`0 route-unreachable: matches no request`}},
+		{"a query string in the path regex", []string{`{pathRegex: '/.*'}`, `{pathRegex: '/search\?q=.*'}`}, []string{`1 route-unreachable: matches no request`}},
 		{"undecided: not modelled earlier", []string{`{pathRegex: '/w/.*\bx'}`, `{pathRegex: /w/x}`},
 			[]string{`1 route-shadowing-undecided: could not decide whether route 1 is reachable (route 0 "r0": a word boundary`}},
 		{"decided despite an unmodelled earlier route", []string{`{pathRegex: '/w/.*\bx'}`, `{pathRegex: '/w/.*'}`, `{pathRegex: /w/x}`},

@@ -194,6 +194,9 @@ func (e *Engine) Covered(later Cond, earlier []Cond) Result {
 	if len(idx) == 0 {
 		return res // later matches no request
 	}
+	if _, f, d, _ := e.sat(later); d && !f {
+		return res // nothing to cover: later matches no request
+	}
 	// The shortest run idx[:k] that covers (covering grows with k), found
 	// by bisection so that long lists cost a few explorations.
 	lo, hi := 1, len(idx)

@@ -115,6 +115,9 @@ func TestCovered(t *testing.T) {
 		// Nothing earlier.
 		{"/a", nil, false, nil},
 		{"GET & !GET", nil, true, nil},
+		{"GET & !GET", []string{"GET"}, true, nil},
+		{"/a b", []string{"/a.*"}, true, nil}, // no request path has a space
+		{"/search\\?q=.*", []string{"/.*"}, true, nil},
 	} {
 		e := NewEngine(0)
 		var earlier []Cond
