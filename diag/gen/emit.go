@@ -52,10 +52,6 @@ var (
 // RetrySuffix names the route that holds the retrying rules.
 const RetrySuffix = "-retryable"
 
-// PlainSuffix names the route of the other rules when it must sort after
-// the retrying one (see HTTPRoutes).
-const PlainSuffix = "-standard"
-
 // Placed says where each endpoint went: route name and rule index.
 type Placed struct {
 	Route string
@@ -64,24 +60,19 @@ type Placed struct {
 
 // HTTPRoutes returns Gateway API HTTPRoutes for eps (in Order's order):
 // literal paths as Exact matches, templates as RegularExpression matches,
-// x-linkerd-timeout as rules[].timeouts.request, and the retryable
-// endpoints in a second route <svc>-retryable carrying the retry
-// annotations (retries are per route in Linkerd). Rules keep the order of
-// eps, so where an Exact match and a RegularExpression tie in the proxy's
-// precedence the earlier (literal) rule wins.
+// x-linkerd-timeout as rules[].timeouts.request, and retryable endpoints in
+// routes carrying the retry annotations (retries are per route in Linkerd).
 //
-// The controller orders routes created in the same second by name, so an
-// Exact match in one route and a RegularExpression in the other tie by name:
-// with swap, the plain route is named <svc>-standard and sorts after the
-// retrying one. The routes are returned in the controller's order.
-func HTTPRoutes(t Target, eps []Endpoint, swap bool) ([]*gatewayv1.HTTPRoute, []Placed, error) {
-	plainName := t.Service
-	if swap {
-		plainName = t.Service + PlainSuffix
-	}
-	plain := newHTTPRoute(t, plainName, nil)
-	retry := newHTTPRoute(t, t.Service+RetrySuffix, HTTPRetryAnnotations)
-	placed := make([]Placed, len(eps))
+// Where two rules tie in the proxy's precedence (an Exact match and a
+// RegularExpression on the same path, or two regexes), the earlier rule of
+// a route wins, and across routes the route created first, then by name.
+// So rules keep the order of eps: when all share a retry setting they form
+// one route named after the Service; otherwise each run of consecutive
+// rules with the same setting is a route <svc>-NN[-retryable], NN counting
+// runs, so that the controller's name order is the order of eps.
+func HTTPRoutes(t Target, eps []Endpoint) ([]*gatewayv1.HTTPRoute, []Placed, error) {
+	rules := make([]gatewayv1.HTTPRouteRule, len(eps))
+	retry := make([]bool, len(eps))
 	for i, ep := range eps {
 		m := gatewayv1.HTTPRouteMatch{}
 		if ep.Literal() {
@@ -92,32 +83,61 @@ func HTTPRoutes(t Target, eps []Endpoint, swap bool) ([]*gatewayv1.HTTPRoute, []
 		if ep.Method != "" {
 			m.Method = ptr(gatewayv1.HTTPMethod(ep.Method))
 		}
-		rule := gatewayv1.HTTPRouteRule{Matches: []gatewayv1.HTTPRouteMatch{m}}
+		rules[i] = gatewayv1.HTTPRouteRule{Matches: []gatewayv1.HTTPRouteMatch{m}}
 		if ep.Timeout != "" {
 			d, err := GatewayDuration(ep.Timeout)
 			if err != nil {
 				return nil, nil, fmt.Errorf("%s: %v", ep.Name(), err)
 			}
-			rule.Timeouts = &gatewayv1.HTTPRouteTimeouts{Request: ptr(gatewayv1.Duration(d))}
+			rules[i].Timeouts = &gatewayv1.HTTPRouteTimeouts{Request: ptr(gatewayv1.Duration(d))}
 		}
-		r := plain
-		if ep.Retryable {
-			r = retry
+		retry[i] = ep.Retryable
+	}
+	ann := func(r bool) map[string]string {
+		if r {
+			return HTTPRetryAnnotations
 		}
-		r.Spec.Rules = append(r.Spec.Rules, rule)
-		placed[i] = Placed{r.Name, len(r.Spec.Rules) - 1}
+		return nil
+	}
+	rs, placed := RunRoutes(t, rules, retry, ann)
+	return rs, placed, nil
+}
+
+// RunRoutes splits rules (in precedence order) into HTTPRoutes by their
+// class (see HTTPRoutes): one route named after the Service when all share a
+// class, else one route per run of consecutive rules of the same class,
+// named <svc>-NN (plus -retryable when annotations(class) is not empty).
+func RunRoutes[C comparable](t Target, rules []gatewayv1.HTTPRouteRule, class []C, annotations func(C) map[string]string) ([]*gatewayv1.HTTPRoute, []Placed) {
+	runs := 0
+	for i := range rules {
+		if i == 0 || class[i] != class[i-1] {
+			runs++
+		}
+	}
+	width := len(fmt.Sprint(runs))
+	if width < 2 {
+		width = 2
 	}
 	var out []*gatewayv1.HTTPRoute
-	order := []*gatewayv1.HTTPRoute{plain, retry}
-	if swap {
-		order = []*gatewayv1.HTTPRoute{retry, plain}
-	}
-	for _, r := range order {
-		if len(r.Spec.Rules) > 0 {
-			out = append(out, r)
+	placed := make([]Placed, len(rules))
+	var cur *gatewayv1.HTTPRoute
+	for i, rule := range rules {
+		if i == 0 || class[i] != class[i-1] {
+			ann := annotations(class[i])
+			name := t.Service
+			if runs > 1 {
+				name = fmt.Sprintf("%s-%0*d", t.Service, width, len(out)+1)
+				if len(ann) > 0 {
+					name += RetrySuffix
+				}
+			}
+			cur = newHTTPRoute(t, name, ann)
+			out = append(out, cur)
 		}
+		cur.Spec.Rules = append(cur.Spec.Rules, rule)
+		placed[i] = Placed{cur.Name, len(cur.Spec.Rules) - 1}
 	}
-	return out, placed, nil
+	return out, placed
 }
 
 func newHTTPRoute(t Target, name string, ann map[string]string) *gatewayv1.HTTPRoute {

@@ -74,6 +74,19 @@ func (e Endpoint) Sample() string {
 	return b.String()
 }
 
+// AnyMethod is the method of sample requests for endpoints without a
+// method: a valid token no API uses, so that it meets only the routes that
+// match any method.
+const AnyMethod = "SAMPLE"
+
+// SampleMethod is the method of the endpoint's sample request.
+func (e Endpoint) SampleMethod() string {
+	if e.Method == "" {
+		return AnyMethod
+	}
+	return e.Method
+}
+
 // Spec is what a reader found: the endpoints in the order of the file and
 // notes about what it could not use.
 type Spec struct {

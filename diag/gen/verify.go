@@ -68,10 +68,7 @@ func VerifyProfile(sp *profile.ServiceProfile, t Target, eps []Endpoint) ([]stri
 	}
 	var bad []string
 	for i, ep := range eps {
-		method := ep.Method
-		if method == "" {
-			method = "GET"
-		}
+		method := ep.SampleMethod()
 		idx, name, ok := p.Match(method, ep.Sample())
 		switch {
 		case !ok:
@@ -137,10 +134,7 @@ func VerifyRoutes(exp policy.Expected, eps []Endpoint, placed []Placed) []string
 	}
 	routes := exp.Policy.Routes
 	for i, ep := range eps {
-		method := ep.Method
-		if method == "" {
-			method = "GET"
-		}
+		method := ep.SampleMethod()
 		hit, ok := MatchPolicy(routes, Request{Method: method, Path: ep.Sample()})
 		want := placed[i]
 		switch {

@@ -5,11 +5,9 @@ package migrate
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/kubectl-profiles/kubectl-profiles/diag/gen"
@@ -317,69 +315,38 @@ func Convert(in Input) (*Result, error) {
 		catchAll = !(cov.Decided && cov.Covered)
 	}
 
-	build := func(swap bool) ([]*gatewayv1.HTTPRoute, []gen.Placed, gen.Placed) {
-		byRetry := map[string]*gatewayv1.HTTPRoute{}
-		var retryKeys []string
-		placed := make([]gen.Placed, len(sp.Spec.Routes))
-		plainName := t.Service
-		if swap {
-			plainName += gen.PlainSuffix
+	var hrs []gatewayv1.HTTPRouteRule
+	var classes []string
+	for _, rl := range rules {
+		hrs = append(hrs, rl.rule)
+		classes = append(classes, rl.retry)
+	}
+	if catchAll {
+		// Like the profile's default route: no retry, no timeout.
+		hrs = append(hrs, gatewayv1.HTTPRouteRule{Matches: []gatewayv1.HTTPRouteMatch{{
+			Path: &gatewayv1.HTTPPathMatch{Type: ptr(gatewayv1.PathMatchPathPrefix), Value: ptr("/")}}}})
+		classes = append(classes, "")
+	}
+	rs, placed := gen.RunRoutes(t, hrs, classes, func(retry string) map[string]string {
+		if retry == "" {
+			return nil
 		}
-		routeFor := func(retry string) *gatewayv1.HTTPRoute {
-			if r := byRetry[retry]; r != nil {
-				return r
-			}
-			name, ann := plainName, map[string]string(nil)
-			if retry != "" {
-				name = t.Service + gen.RetrySuffix
-				if n := len(retryKeys); n > 0 {
-					name += fmt.Sprintf("-%d", n+1)
-				}
-				ann = map[string]string{policy.AnnotationRetryHTTP: retry, policy.AnnotationRetryLimit: gen.HTTPRetryAnnotations[policy.AnnotationRetryLimit]}
-				retryKeys = append(retryKeys, retry)
-			}
-			r := &gatewayv1.HTTPRoute{
-				TypeMeta:   metav1.TypeMeta{APIVersion: gatewayv1.GroupVersion.String(), Kind: "HTTPRoute"},
-				ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: t.Namespace, Annotations: ann},
-				Spec:       gatewayv1.HTTPRouteSpec{CommonRouteSpec: gatewayv1.CommonRouteSpec{ParentRefs: []gatewayv1.ParentReference{parentRef(t)}}},
-			}
-			byRetry[retry] = r
-			return r
-		}
-		for _, rl := range rules {
-			r := routeFor(rl.retry)
-			r.Spec.Rules = append(r.Spec.Rules, rl.rule)
-			placed[rl.idx] = gen.Placed{Route: r.Name, Rule: len(r.Spec.Rules) - 1}
-		}
-		var ca gen.Placed
-		if catchAll {
-			r := routeFor("")
-			r.Spec.Rules = append(r.Spec.Rules, gatewayv1.HTTPRouteRule{Matches: []gatewayv1.HTTPRouteMatch{{
-				Path: &gatewayv1.HTTPPathMatch{Type: ptr(gatewayv1.PathMatchPathPrefix), Value: ptr("/")}}}})
-			ca = gen.Placed{Route: r.Name, Rule: len(r.Spec.Rules) - 1}
-		}
-		var out []*gatewayv1.HTTPRoute
-		for _, r := range byRetry {
-			out = append(out, r)
-		}
-		sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-		return out, placed, ca
+		return map[string]string{policy.AnnotationRetryHTTP: retry, policy.AnnotationRetryLimit: gen.HTTPRetryAnnotations[policy.AnnotationRetryLimit]}
+	})
+	res.HTTPRoutes = rs
+	for k, rl := range rules {
+		res.Rules[rl.idx] = placed[k]
+	}
+	if catchAll {
+		res.CatchAll = placed[len(placed)-1]
 	}
 	svcAnn := map[string]string(nil)
 	if in.Service != nil {
 		svcAnn = in.Service.Annotations
 	}
-	var best *Result
-	for _, swap := range []bool{false, true} {
-		rs, placed, ca := build(swap)
-		cand := &Result{Target: t, HTTPRoutes: rs, Rules: placed, CatchAll: ca, Old: old}
-		cand.New = gen.Simulate(t, svcAnn, rs, nil)
-		cand.Changes = append([]string(nil), res.Changes...)
-		cand.routingChanges(sp)
-		if best == nil || len(cand.Changes) < len(best.Changes) {
-			best = cand
-		}
-	}
+	res.New = gen.Simulate(t, svcAnn, rs, nil)
+	best := res
+	best.routingChanges(sp)
 	best.staticChanges(in, catchAll)
 	return best, nil
 }

@@ -1,0 +1,282 @@
+package gen
+
+import (
+	"fmt"
+	"math/rand"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/kubectl-profiles/kubectl-profiles/diag/finding"
+	"github.com/kubectl-profiles/kubectl-profiles/diag/policy"
+)
+
+var target = Target{Service: "webapp", Namespace: "booksapp"}
+
+func readSpec(t *testing.T, name string) *Spec {
+	t.Helper()
+	data, err := os.ReadFile("../../plugin/generate/testdata/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var spec *Spec
+	if strings.HasSuffix(name, ".proto") {
+		spec, err = ParseProto(data)
+	} else {
+		spec, err = ParseOpenAPI(data)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return spec
+}
+
+// The round-trip property on the fixtures: every path of the spec (each
+// literal path, and a sample of each template) matches exactly the route
+// generated for it, with the proxy's matching (diag/proxy) for the
+// ServiceProfile and the proxy's precedence over the policy controller's
+// routes (diag/policy) for HTTPRoutes; and check finds no error.
+func TestRoundTripFixtures(t *testing.T) {
+	for _, name := range []string{"petstore-v2.yaml", "books-v3.json", "voting.proto"} {
+		t.Run(name, func(t *testing.T) {
+			spec := readSpec(t, name)
+			eps, _ := Order(spec.Endpoints)
+			if len(eps) != len(spec.Endpoints) {
+				t.Fatalf("Order kept %d of %d endpoints", len(eps), len(spec.Endpoints))
+			}
+			roundTrip(t, eps)
+		})
+	}
+}
+
+func roundTrip(t *testing.T, eps []Endpoint) {
+	t.Helper()
+	sp := Profile(target, eps)
+	bad, err := VerifyProfile(sp, target, eps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bad) > 0 {
+		t.Errorf("ServiceProfile: %s", strings.Join(bad, "; "))
+	}
+	issues, err := CheckProfile(sp, "", finding.Error)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, is := range issues {
+		t.Errorf("check: %s %s", is.Code, is.Message)
+	}
+	rs, placed, err := HTTPRoutes(target, eps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bad := VerifyRoutes(Simulate(target, nil, rs, nil), eps, placed); len(bad) > 0 {
+		t.Errorf("HTTPRoutes: %s", strings.Join(bad, "; "))
+	}
+}
+
+// In the spec's own order (what `linkerd profile --open-api` writes) the
+// parameter route comes before the literal one and takes its requests:
+// the verification sees it, so it would catch an ordering regression.
+func TestSpecOrderShadows(t *testing.T) {
+	eps := []Endpoint{{Method: "GET", Path: "/books/{id}"}, {Method: "GET", Path: "/books/new"}}
+	bad, err := VerifyProfile(Profile(target, eps), target, eps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bad) != 1 || !strings.Contains(bad[0], `GET /books/new gets route "GET /books/{id}"`) {
+		t.Fatalf("bad = %q", bad)
+	}
+	ordered, _ := Order(eps)
+	if ordered[0].Path != "/books/new" {
+		t.Fatalf("Order = %v", ordered)
+	}
+	if sh, _ := Shadowed(eps); sh[1] != 0 {
+		t.Fatalf("Shadowed(spec order) = %v, want route 1 shadowed by 0", sh)
+	}
+	if sh, _ := Shadowed(ordered); len(sh) != 0 {
+		t.Fatalf("Shadowed(ordered) = %v", sh)
+	}
+}
+
+// Order moves a route before a single earlier one covering it even when the
+// segment order alone would not (a literal inside a segment).
+func TestOrderByCover(t *testing.T) {
+	eps := []Endpoint{{Method: "GET", Path: "/files/{name}"}, {Method: "GET", Path: "/files/{name}.json"}, {Method: "GET", Path: "/files/v{n}"}}
+	ordered, _ := Order(eps)
+	roundTrip(t, ordered)
+	if sh, und := Shadowed(ordered); len(sh)+len(und) != 0 {
+		t.Fatalf("shadowed %v undecided %v in %v", sh, und, ordered)
+	}
+}
+
+// Property: random specs (literal and parameter segments, shared
+// prefixes, several methods) always round-trip after Order.
+func TestRoundTripRandomSpecs(t *testing.T) {
+	rnd := rand.New(rand.NewSource(1))
+	segs := []string{"books", "new", "{id}", "authors", "{authorId}", "edit", "latest", "{id}.json", "v{n}"}
+	methods := []string{"GET", "POST", "DELETE", ""}
+	for iter := 0; iter < 60; iter++ {
+		seen := map[string]bool{}
+		var eps []Endpoint
+		for n := 1 + rnd.Intn(10); len(eps) < n; {
+			var b strings.Builder
+			for d := 1 + rnd.Intn(3); d > 0; d-- {
+				b.WriteString("/" + segs[rnd.Intn(len(segs))])
+			}
+			ep := Endpoint{Method: methods[rnd.Intn(len(methods))], Path: b.String(), Retryable: rnd.Intn(3) == 0}
+			k := ep.Method + " " + normalize(ep.Path)
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+			eps = append(eps, ep)
+		}
+		ordered, _ := Order(eps)
+		t.Run(fmt.Sprint(iter), func(t *testing.T) { roundTrip(t, ordered) })
+	}
+}
+
+func TestParseOpenAPIExtensions(t *testing.T) {
+	spec := readSpec(t, "petstore-v2.yaml")
+	var got []string
+	for _, e := range spec.Endpoints {
+		got = append(got, fmt.Sprintf("%s retry=%v timeout=%s", e.Name(), e.Retryable, e.Timeout))
+	}
+	want := []string{
+		"GET /api/pets retry=false timeout=2s",
+		"POST /api/pets retry=false timeout=",
+		"GET /api/pets/mine retry=false timeout=",
+		"DELETE /api/pets/{petId} retry=false timeout=",
+		"GET /api/pets/{petId} retry=true timeout=500ms",
+		"GET /api/pets/{petId}/photo.{format} retry=false timeout=",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("got\n%s", strings.Join(got, "\n"))
+	}
+	for _, bad := range []string{
+		`{"swagger":"2.0","paths":{"/a":{"get":{"x-linkerd-retryable":"yes"}}}}`,
+		`{"swagger":"2.0","paths":{"/a":{"get":{"x-linkerd-timeout":"10 s"}}}}`,
+		`{"openapi":"3.0.0","info":{"title":"x","version":"1"},"paths":{"a":{"get":{}}}}`,
+		`{"openapi":"4.0"}`, `[1]`, `{}`,
+	} {
+		if _, err := ParseOpenAPI([]byte(bad)); err == nil {
+			t.Errorf("ParseOpenAPI(%s) accepted", bad)
+		}
+	}
+}
+
+func TestParseProto(t *testing.T) {
+	spec := readSpec(t, "voting.proto")
+	var got []string
+	for _, e := range spec.Endpoints {
+		got = append(got, e.Name())
+	}
+	if want := "POST /emojivoto.v1.VotingService/VotePoop,POST /emojivoto.v1.VotingService/VoteDoughnut,POST /emojivoto.v1.VotingService/Results,POST /emojivoto.v1.EmojiService/ListAll"; strings.Join(got, ",") != want {
+		t.Fatalf("got %s", strings.Join(got, ","))
+	}
+}
+
+// The proxy's precedence (policy-api.md §11), on policy routes.
+func TestMatchPolicyPrecedence(t *testing.T) {
+	rule := func(ms ...policy.Match) policy.Rule { return policy.Rule{Matches: ms} }
+	routes := []policy.Route{
+		{Name: "a", Rules: []policy.Rule{
+			rule(policy.Match{Path: "regex:/books/[^/]+"}),
+			rule(policy.Match{Path: "exact:/books/new"}),
+			rule(policy.Match{Path: "prefix:/books"}),
+		}},
+		{Name: "b", Rules: []policy.Rule{
+			rule(policy.Match{Path: "regex:/books/[^/]+", Method: "DELETE"}),
+			rule(policy.Match{Path: "prefix:/static/"}),
+		}},
+	}
+	for _, tc := range []struct {
+		method, path string
+		want         Hit
+		ok           bool
+	}{
+		{"GET", "/books/new", Hit{0, 0}, true},    // exact and regex tie on length: the earlier rule
+		{"DELETE", "/books/7", Hit{1, 0}, true},   // a method breaks the tie, across routes
+		{"GET", "/books", Hit{0, 2}, true},        // prefix
+		{"GET", "/books/7/x", Hit{0, 2}, true},    // regex must span the whole path
+		{"GET", "/static/a.css", Hit{1, 1}, true}, // prefix on a segment boundary
+		{"GET", "/staticx", Hit{}, false},         // 404
+	} {
+		hit, ok := MatchPolicy(routes, Request{Method: tc.method, Path: tc.path})
+		if ok != tc.ok || ok && hit != tc.want {
+			t.Errorf("%s %s = %v %v, want %v %v", tc.method, tc.path, hit, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+func TestGatewayDuration(t *testing.T) {
+	for in, want := range map[string]string{"1m30s": "90s", "500ms": "500ms", "2h": "2h", "0s": "0s", "1.5s": "1500ms", "120m": "2h"} {
+		if got, err := GatewayDuration(in); err != nil || got != want {
+			t.Errorf("GatewayDuration(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"1us", "-1s", "10 s", "200000ms1us", "100000001ms"} {
+		if got, err := GatewayDuration(in); err == nil {
+			t.Errorf("GatewayDuration(%q) = %q, want an error", in, got)
+		}
+	}
+}
+
+func FuzzParseOpenAPI(f *testing.F) {
+	for _, name := range []string{"petstore-v2.yaml", "books-v3.json"} {
+		data, err := os.ReadFile("../../plugin/generate/testdata/" + name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Add([]byte(`swagger: "2.0"
+paths: {"/a/{b}": {get: {x-linkerd-retryable: true}}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		spec, err := ParseOpenAPI(data)
+		if err != nil {
+			return
+		}
+		checkSpec(t, spec)
+	})
+}
+
+func FuzzParseProto(f *testing.F) {
+	data, err := os.ReadFile("../../plugin/generate/testdata/voting.proto")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(data)
+	f.Add([]byte(`service S { rpc M (A) returns (B); }`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		spec, err := ParseProto(data)
+		if err != nil {
+			return
+		}
+		checkSpec(t, spec)
+	})
+}
+
+// checkSpec: what a reader returns is valid and generates verified routes.
+func checkSpec(t *testing.T, spec *Spec) {
+	if len(spec.Endpoints) == 0 {
+		t.Fatal("no endpoints without an error")
+	}
+	for _, e := range spec.Endpoints {
+		if err := checkPath(e.Path); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(spec.Endpoints) > 50 {
+		return
+	}
+	eps, _ := Order(spec.Endpoints)
+	bad, err := VerifyProfile(Profile(target, eps), target, eps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bad) > 0 {
+		t.Fatalf("%q", bad)
+	}
+}
