@@ -248,7 +248,7 @@ func (o *Options) read(ctx context.Context, t gen.Target) (*gen.Spec, string, er
 		} else {
 			f, err := source.Open(ctx, path)
 			if err != nil {
-				return nil, &cli.Error{Code: cli.ExitError, Err: fmt.Errorf("cannot read %s: %v", path, err)}
+				return nil, &cli.Error{Code: cli.ExitError, Err: err}
 			}
 			defer f.Close()
 			r = f
@@ -295,7 +295,7 @@ func (o *Options) read(ctx context.Context, t gen.Target) (*gen.Spec, string, er
 	} else {
 		f, err := source.Open(ctx, o.Capture)
 		if err != nil {
-			return nil, "", &cli.Error{Code: cli.ExitError, Err: fmt.Errorf("cannot read %s: %v", o.Capture, err)}
+			return nil, "", &cli.Error{Code: cli.ExitError, Err: err}
 		}
 		defer f.Close()
 		r = f

@@ -180,7 +180,7 @@ func (o *Options) readFile(ctx context.Context) (*profile.ServiceProfile, error)
 	} else {
 		f, err := source.Open(ctx, o.File)
 		if err != nil {
-			return nil, &cli.Error{Code: cli.ExitError, Err: fmt.Errorf("cannot read %s: %v", o.File, err)}
+			return nil, &cli.Error{Code: cli.ExitError, Err: err}
 		}
 		defer f.Close()
 		r = f
@@ -261,7 +261,7 @@ func (o *Options) replay(ctx context.Context, res *dmigrate.Result) ([]dmigrate.
 	} else {
 		f, err := source.Open(ctx, o.Capture)
 		if err != nil {
-			return nil, 0, &cli.Error{Code: cli.ExitError, Err: fmt.Errorf("cannot read %s: %v", o.Capture, err)}
+			return nil, 0, &cli.Error{Code: cli.ExitError, Err: err}
 		}
 		defer f.Close()
 		r = f

@@ -1,0 +1,63 @@
+package generate_test
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/kubectl-profiles/kubectl-profiles/internal/clitest"
+)
+
+// Every output of generate, against goldens (-update rewrites them).
+func TestGenerateGoldens(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+	}{
+		{"petstore-profile", []string{"svc/petstore", "-n", "shop", "--open-api", "testdata/petstore-v2.yaml"}, 0},
+		{"books-profile", []string{"svc/webapp", "-n", "booksapp", "--open-api", "testdata/books-v3.json"}, 0},
+		{"books-httproute", []string{"svc/webapp", "-n", "booksapp", "--open-api", "testdata/books-v3.json", "--kind", "httproute", "--port", "7000"}, 0},
+		{"voting-profile", []string{"svc/voting", "-n", "emojivoto", "--proto", "testdata/voting.proto"}, 0},
+		{"voting-grpcroute", []string{"svc/voting", "-n", "emojivoto", "--proto", "testdata/voting.proto", "--kind", "grpcroute"}, 0},
+		{"template", []string{"svc/webapp", "-n", "booksapp", "--template"}, 0},
+		{"capture", []string{"svc/webapp", "-n", "booksapp", "--from-capture", "testdata/capture.json"}, 0},
+		{"usage-two-sources", []string{"svc/webapp", "--template", "--proto", "x.proto"}, 2},
+		{"usage-grpc-openapi", []string{"svc/webapp", "--open-api", "x.yaml", "--kind", "grpcroute"}, 2},
+		{"missing-file", []string{"svc/webapp", "--open-api", "testdata/nope.yaml"}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, errOut, code := clitest.Run("", append([]string{"generate"}, tc.args...)...)
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d; stderr: %s", code, tc.code, errOut)
+			}
+			clitest.Golden(t, "testdata/"+tc.name+".golden", "== stdout\n"+out+"== stderr\n"+errOut)
+		})
+	}
+}
+
+// A spec whose timeout cannot be written for HTTPRoutes fails with one line
+// and prints nothing.
+func TestGenerateRefusesUnwritableTimeout(t *testing.T) {
+	dir := t.TempDir()
+	spec := `{"swagger":"2.0","paths":{"/a":{"get":{"x-linkerd-timeout":"1500us"}}}}`
+	if err := os.WriteFile(dir+"/s.json", []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := clitest.Run("", "generate", "svc/a", "--open-api", dir+"/s.json", "--kind", "httproute")
+	if code != 1 || out != "" || !strings.Contains(errOut, "sub-millisecond") || strings.Count(errOut, "\n") != 1 {
+		t.Fatalf("code %d\nstdout %q\nstderr %q", code, out, errOut)
+	}
+}
+
+// The ServiceProfile read from stdin round-trips through check.
+func TestGeneratedProfilePassesCheck(t *testing.T) {
+	out, _, code := clitest.Run("", "generate", "svc/webapp", "-n", "booksapp", "--open-api", "testdata/books-v3.json")
+	if code != 0 {
+		t.Fatal(code)
+	}
+	_, errOut, code := clitest.Run(out, "check", "-f", "-", "--fail-on", "warning")
+	if code != 0 {
+		t.Fatalf("check exit %d: %s", code, errOut)
+	}
+}
