@@ -482,6 +482,20 @@ func ratio(num, den float64) *float64 {
 	return &v
 }
 
+// round6 keeps 6 decimals: rates and milliseconds need no more, and JSON
+// stays free of float noise (49.39999999999999).
+func round6(v *float64) *float64 {
+	if v == nil {
+		return nil
+	}
+	x := math.Round(*v*1e6) / 1e6
+	return &x
+}
+
+func (l Latency) rounded() Latency {
+	return Latency{P50: round6(l.P50), P95: round6(l.P95), P99: round6(l.P99)}
+}
+
 func finish(r *Row) Row {
 	c := r.acc
 	r.Requests, r.RPS, r.Pods = c.requests, c.rps, len(r.pods)
@@ -503,13 +517,17 @@ func finish(r *Row) Row {
 		extra := math.Max(0, c.attempts-c.routeRequests)
 		r.RetryRate = ratio(extra, c.routeRequests)
 	}
-	r.LatencyMs = quantiles(c.buckets)
+	r.LatencyMs = quantiles(c.buckets).rounded()
+	r.RPS = *round6(&r.RPS)
+	r.Success, r.ActualSuccess, r.RetryRate, r.TimeoutRate = round6(r.Success), round6(r.ActualSuccess), round6(r.RetryRate), round6(r.TimeoutRate)
 	for _, b := range r.back {
 		b.Attempts, b.AttemptsPerSecond = b.acc.attempts, b.acc.rps
 		if b.acc.actual > 0 {
 			b.Success = ratio(b.acc.actual-b.acc.actualFailures, b.acc.actual)
 		}
-		b.LatencyMs = quantiles(b.acc.buckets)
+		b.LatencyMs = quantiles(b.acc.buckets).rounded()
+		b.AttemptsPerSecond = *round6(&b.AttemptsPerSecond)
+		b.Success = round6(b.Success)
 		r.Backends = append(r.Backends, *b)
 	}
 	sort.Slice(r.Backends, func(i, j int) bool {

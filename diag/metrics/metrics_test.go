@@ -34,7 +34,7 @@ func near(t *testing.T, what string, got *float64, want float64) {
 		t.Errorf("%s: got nil, want %g", what, want)
 		return
 	}
-	if math.Abs(*got-want) > 1e-9*math.Max(1, math.Abs(want)) {
+	if math.Abs(*got-want) > 1e-6*math.Max(1, math.Abs(want)) {
 		t.Errorf("%s: got %g, want %g", what, *got, want)
 	}
 }

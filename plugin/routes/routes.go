@@ -424,7 +424,11 @@ func ownerOf(pod *corev1.Pod) string {
 }
 
 func (o *Options) report(p *plan, before, after []scrape.Result) *Report {
-	rep := &Report{Target: p.target, Namespace: p.scraped.Namespace, Direction: p.direction, Scraped: refOf(p.scraped),
+	target := p.target
+	if p.service != nil {
+		target = "svc/" + p.service.Name
+	}
+	rep := &Report{Target: target, Namespace: p.scraped.Namespace, Direction: p.direction, Scraped: refOf(p.scraped),
 		Window: o.Window.String(), Via: map[string]int{}, NotScraped: []NotScraped{}}
 	rep.Proxies.Selected = len(after)
 	var pairs []metrics.Pair
