@@ -1,0 +1,89 @@
+package migrate
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/kubectl-profiles/kubectl-profiles/diag/gen"
+	"github.com/kubectl-profiles/kubectl-profiles/diag/profile"
+)
+
+func sp(routes ...*profile.RouteSpec) *profile.ServiceProfile {
+	p := &profile.ServiceProfile{Spec: profile.Spec{Routes: routes}}
+	p.Name, p.Namespace = "web.ns.svc.cluster.local", "ns"
+	return p
+}
+
+func route(name, method, re string) *profile.RouteSpec {
+	return &profile.RouteSpec{Name: name, Condition: &profile.RequestMatch{Method: method, PathRegex: re}}
+}
+
+// First match becomes most-specific match: a later route with a method
+// takes requests an earlier method-less route took; the replay says so.
+func TestFirstMatchBecomesMostSpecific(t *testing.T) {
+	res, err := Convert(Input{Profile: sp(route("any", "", "/books/[^/]+"), route("get", "GET", "/books/[^/]+"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, changed := res.Compare(gen.Request{Method: "GET", Path: "/books/1"})
+	if !changed || d.Old.Route != "any" || d.New.Route != "get" {
+		t.Fatalf("diff = %+v %v", d, changed)
+	}
+	if d, changed := res.Compare(gen.Request{Method: "PUT", Path: "/books/1"}); changed {
+		t.Fatalf("PUT changed: %+v", d)
+	}
+	found := false
+	for _, c := range res.Changes {
+		found = found || strings.Contains(c, "first match becomes the most specific match")
+	}
+	if !found {
+		t.Fatalf("changes = %q", res.Changes)
+	}
+}
+
+// Without the catch-all, requests no route matches get a 404.
+func TestNoCatchAll404(t *testing.T) {
+	res, err := Convert(Input{Profile: sp(route("get", "GET", "/books")), NoCatchAll: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, changed := res.Compare(gen.Request{Method: "GET", Path: "/other"})
+	if !changed || !d.New.NotFound() {
+		t.Fatalf("diff = %+v", d)
+	}
+	with, _ := Convert(Input{Profile: sp(route("get", "GET", "/books"))})
+	if _, changed := with.Compare(gen.Request{Method: "GET", Path: "/other"}); changed {
+		t.Fatal("the catch-all rule should keep /other served like the default route")
+	}
+}
+
+// A profile whose routes cover every request gets no catch-all.
+func TestNoCatchAllWhenCovered(t *testing.T) {
+	res, err := Convert(Input{Profile: sp(route("all", "", ".*"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.CatchAll.Route != "" {
+		t.Fatalf("catch-all added: %+v", res.CatchAll)
+	}
+}
+
+func TestDNF(t *testing.T) {
+	m := &profile.RequestMatch{All: []*profile.RequestMatch{{Method: "POST"}, {Any: []*profile.RequestMatch{{PathRegex: "/a"}, {PathRegex: "/b"}}}}}
+	cs, why := dnf(m)
+	if why != "" || len(cs) != 2 || cs[0] != (conj{"POST", "/a"}) || cs[1] != (conj{"POST", "/b"}) {
+		t.Fatalf("dnf = %v %q", cs, why)
+	}
+	if _, why := dnf(&profile.RequestMatch{Not: &profile.RequestMatch{Method: "GET"}}); why == "" {
+		t.Fatal("not accepted")
+	}
+	if _, why := dnf(&profile.RequestMatch{All: []*profile.RequestMatch{{PathRegex: "/a"}, {PathRegex: "/b.*"}}}); why == "" {
+		t.Fatal("two regexes accepted")
+	}
+	if lit, ok := literal(`/static/app\.css`); !ok || lit != "/static/app.css" {
+		t.Fatalf("literal = %q %v", lit, ok)
+	}
+	if pm := pathMatch("/a|/b"); *pm.Value != "^(?:/a|/b)$" {
+		t.Fatalf("pathMatch = %s", *pm.Value)
+	}
+}
