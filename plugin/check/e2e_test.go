@@ -148,10 +148,10 @@ func TestClusterAllNamespaces(t *testing.T) {
 	golden(t, "cluster-all", out)
 	for _, want := range []string{
 		`Error [route-unreachable] (books/webapp.books.svc.cluster.local routes[1] "GET /books/new")`,
-		`Warning [opaque-port] (books/webapp.books.svc.cluster.local) port(s) 9000`,
-		`Warning [httproute-ignored] (books/webapp.books.svc.cluster.local) HTTPRoute books/webapp-routes`,
+		`Warning [opaque-port] (books/webapp.books.svc.cluster.local) port 9000`,
+		`Error [httproute-ignored] (books/webapp.books.svc.cluster.local) HTTPRoute books/webapp-routes`,
 		`Warning [retry-non-idempotent] (books/webapp.books.svc.cluster.local routes[2] "POST /books")`,
-		`Warning [timeout-unparsable]`,
+		`Error [timeout-unparsable]`,
 		`Warning [service-not-found] (books/apj.books.svc.cluster.local) Service books/apj does not exist`,
 		`did you mean Service api`,
 		`Error [service-rejected] (books/ext.books.svc.cluster.local)`,
@@ -217,7 +217,7 @@ spec:
 	}
 	// With --cluster: the Service's opaque port and HTTPRoute too.
 	out, errOut, code := runAs(t, env.Kubeconfig, "check", "-f", file, "--cluster", "-n", "books")
-	if code != 0 {
+	if code != cli.ExitFindings { // field-pruned and httproute-ignored are errors
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	for _, want := range []string{"[field-pruned]", "[opaque-port]", "[httproute-ignored]", "sp.yaml:10"} {

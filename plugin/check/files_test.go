@@ -45,7 +45,7 @@ func TestFilesText(t *testing.T) {
 	}
 	golden(t, "corpus-text", out)
 	// The summary, then the one error line that explains exit status 3.
-	want := "57 errors, 5 warnings, 16 info in 40 ServiceProfiles.\nerror: findings at or above --fail-on error (57 errors, 5 warnings, 16 info)\n"
+	want := "57 errors, 8 warnings, 16 info in 41 ServiceProfiles.\nerror: findings at or above --fail-on error (57 errors, 8 warnings, 16 info)\n"
 	if errOut != want {
 		t.Errorf("stderr = %q, want %q", errOut, want)
 	}
@@ -84,7 +84,7 @@ func TestFilesJSONContract(t *testing.T) {
 }
 
 func TestFailOn(t *testing.T) {
-	onlyWarnings := filepath.Join(corpus, "ignored.yaml")
+	onlyWarnings := filepath.Join(corpus, "warnings.yaml")
 	cases := []struct {
 		args []string
 		code int
@@ -107,20 +107,20 @@ func TestFailOn(t *testing.T) {
 }
 
 func TestStdinAndMultipleFiles(t *testing.T) {
-	doc, err := os.ReadFile(filepath.Join(corpus, "risky.yaml"))
+	doc, err := os.ReadFile(filepath.Join(corpus, "warnings.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	out, _, code := run(t, string(doc), "check", "-f", "-", "-f", filepath.Join(corpus, "good.yaml"), "-o", "json")
 	if code != 0 {
-		t.Fatalf("exit %d (risky.yaml has only warnings and infos)", code)
+		t.Fatalf("exit %d (warnings.yaml has only warnings and infos)", code)
 	}
 	o := decode(t, out)
-	if o.Summary.Profiles != 3 || o.Summary.Warnings == 0 {
+	if o.Summary.Profiles != 2 || o.Summary.Warnings == 0 || o.Summary.Errors != 0 {
 		t.Errorf("summary %+v", o.Summary)
 	}
 	text, _, _ := run(t, string(doc), "check", "-f", "-")
-	if !strings.Contains(text, "(books/retries.books.svc.cluster.local routes[0] \"POST /orders\", <stdin>:9)") {
+	if !strings.Contains(text, "(books/orders.books.svc.cluster.local routes[0] \"POST /orders\", <stdin>:11)") {
 		t.Errorf("stdin origin missing:\n%s", text)
 	}
 }
