@@ -46,7 +46,11 @@ func TestGetAndCheckAgree(t *testing.T) {
 			cluster := model.NewCluster()
 			cluster.Services[model.NamespacedName{Namespace: svc.Namespace, Name: svc.Name}] = svc
 			cluster.Listed[svc.Namespace] = true
-			check := codesOf(Check(d, Options{DefaultNamespace: "books", Cluster: cluster}).Issues, Decoded)
+			checked := Check(d, Options{DefaultNamespace: "books", Cluster: cluster}).Issues
+			if len(issuesOf(Result{Issues: checked}, CodeSchemaInvalid)) > 0 {
+				continue // the API server rejects it: it never reaches the destination
+			}
+			check := codesOf(checked, Decoded)
 			if get != check {
 				t.Errorf("%s %s/%s:\n get:   %s\n check: %s", filepath.Base(file), ns, d.Name(), get, check)
 			}

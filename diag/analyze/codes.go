@@ -44,7 +44,7 @@ var (
 	CodeOpaquePortNoRoutes = finding.Register("opaque-port-no-routes", finding.Info,
 		"The port is opaque (annotation or control-plane default): traffic on it is proxied as TCP; HTTP routes would never apply there.")
 	CodeOpaqueProtocolStale = finding.Register("opaque-protocol-stale", finding.Info,
-		"The destination reported opaqueProtocol:false for a port the Service marks opaque: a known server bug on fresh subscriptions, not a configuration problem.")
+		"The destination reported an opaqueProtocol that a known server bug explains (false for a port the Service marks opaque, or the default opaque ports despite the annotation, on fresh subscriptions): not a configuration problem.")
 	CodeHTTPRouteIgnored = finding.Register("httproute-ignored", finding.Error,
 		"HTTPRoutes are attached to this Service, but the ServiceProfile has routes or dstOverrides: proxies use the profile and ignore the HTTPRoutes.")
 	CodeClientOverride = finding.Register("client-override", finding.Info,
@@ -80,6 +80,8 @@ var (
 		"The profile's fully_qualified_name is not a DNS name the proxy accepts: it ignores the profile's routes and dstOverrides.")
 	CodeRouteUnreachable = finding.Register("route-unreachable", finding.Error,
 		"Every request this route matches is already taken by an earlier route (routes are tried in order, first match wins): it never applies.")
+	CodeRouteNameEmpty = finding.Register("route-name-empty", finding.Error,
+		"A route whose name is empty: the API server accepts it, the sp-validator webhook rejects the profile, and without the webhook its requests carry an empty rt_route label, which reads as \"no route matched\".")
 	CodeRouteNameDuplicate = finding.Register("route-name-duplicate", finding.Warning,
 		"Several routes share a name: their metrics (rt_route label) merge and cannot be told apart.")
 	CodeRetryNonIdempotent = finding.Register("retry-non-idempotent", finding.Warning,

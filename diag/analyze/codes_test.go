@@ -88,6 +88,7 @@ var codeCases = []struct {
 		neg: sp("  routes:\n  - name: a\n    condition: {method: GET, pathRegex: '/books/.*'}\n  - name: b\n    condition: {method: POST, pathRegex: '/books/[0-9]+'}\n"), says: "e.g. GET /books/0"},
 	{code: CodeRouteShadowingUndecided, pos: sp("  routes:\n  - name: a\n    condition: {pathRegex: '/w/.*\\bx'}\n  - name: b\n    condition: {pathRegex: /w/x}\n"),
 		neg: sp("  routes:\n  - name: a\n    condition: {pathRegex: '/w/.*\\bx'}\n  - name: b\n    condition: {pathRegex: /v/x}\n"), says: "could not decide whether route 1 is reachable"},
+	{code: CodeRouteNameEmpty, pos: sp("  routes:\n  - name: ''\n    condition: {method: GET}\n"), neg: sp("  routes:\n  - name: r\n    condition: {method: GET}\n"), says: "empty name"},
 	{code: CodeRouteNameDuplicate, pos: sp("  routes:\n  - name: a\n    condition: {method: GET}\n  - name: a\n    condition: {method: PUT}\n"), neg: sp("  routes:\n  - name: a\n    condition: {method: GET}\n  - name: b\n    condition: {method: PUT}\n"), says: "merge"},
 	{code: CodeRetryNonIdempotent, pos: sp("  routes:\n  - name: a\n    condition: {method: PATCH}\n    isRetryable: true\n"), neg: sp("  routes:\n  - name: a\n    condition: {method: PUT}\n    isRetryable: true\n"), says: "PATCH"},
 	{code: CodeRetryRatioAboveOne, pos: sp(okRoute + "  retryBudget: {retryRatio: 1.5, minRetriesPerSecond: 10, ttl: 10s}\n"), neg: sp(okRoute + "  retryBudget: {retryRatio: 1, minRetriesPerSecond: 10, ttl: 10s}\n"), says: "1.5"},
@@ -269,6 +270,14 @@ var lookupCases = []struct {
 		pos:  lookupFacts(dbSvc, 3306, nil, func(l *Lookup) { l.Served = withOpaque(l.Served, false) }),
 		neg:  lookupFacts(dbSvc, 3306, nil, nil),
 		says: "known destination bug"},
+	{code: CodeOpaqueProtocolStale,
+		pos:  lookupFacts(annotated(dbSvc, "8080"), 3306, nil, func(l *Lookup) { l.Served = withOpaque(l.Served, true) }),
+		neg:  lookupFacts(annotated(dbSvc, "8080"), 3306, nil, func(l *Lookup) { l.Served = withOpaque(l.Served, false) }),
+		says: "default opaque ports"},
+	{code: CodeDrift,
+		pos:  lookupFacts(annotated(apiSvc, "8080"), 80, nil, func(l *Lookup) { l.Served = withOpaque(l.Served, true) }),
+		neg:  lookupFacts(annotated(dbSvc, "8080"), 3306, nil, func(l *Lookup) { l.Served = withOpaque(l.Served, true) }),
+		says: "field(s) served differ"},
 	{code: CodeOpaquePortNoRoutes, pos: lookupFacts(dbSvc, 3306, nil, nil), neg: lookupFacts(apiSvc, 80, nil, nil), says: "3306"},
 	{code: CodeDrift,
 		pos:  lookupFacts(apiSvc, 80, []model.ProfileObject{okCand}, func(l *Lookup) { l.Served = translate.PortNotOnService() }),
@@ -296,6 +305,11 @@ var lookupCases = []struct {
 	{code: CodeClientOverride,
 		pos: lookupFacts(apiSvc, 80, []model.ProfileObject{okCand, candidate("shop", okRoute)}, nil),
 		neg: lookupFacts(apiSvc, 80, []model.ProfileObject{okCand}, nil), says: "--from-namespace shop"},
+}
+
+func annotated(svc model.Service, opaque string) model.Service {
+	svc.OpaquePorts = &opaque
+	return svc
 }
 
 func withOpaque(dp *pb.DestinationProfile, opaque bool) *pb.DestinationProfile {

@@ -240,6 +240,15 @@ func (f *Facts) routeName(i int) string {
 	return name
 }
 
+// written tells whether the field at path is set in the object as written
+// (always true without one: a missing name is the schema analyzer's).
+func (f *Facts) written(path source.Path) bool {
+	if f.Doc == nil || f.Doc.Object == nil {
+		return true
+	}
+	return len(existing(f.Doc.Object, path)) == len(path)
+}
+
 // schemaIssues walks the written object once.
 func (f *Facts) schemaIssues() []schemaIssue {
 	if f.schema == nil && f.Doc != nil && f.Doc.Object != nil {

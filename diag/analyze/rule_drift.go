@@ -10,7 +10,7 @@ var _ = register(Analyzer{
 		if l.Served == nil || len(l.Drift) == 0 {
 			return
 		}
-		onlyOpaque := l.Outcome.Opaque
+		onlyOpaque := opaqueStale(l) != ""
 		for _, d := range l.Drift {
 			onlyOpaque = onlyOpaque && d.Field == "opaqueProtocol"
 		}
