@@ -60,19 +60,21 @@ type Placed struct {
 
 // HTTPRoutes returns Gateway API HTTPRoutes for eps (in Order's order):
 // literal paths as Exact matches, templates as RegularExpression matches,
-// x-linkerd-timeout as rules[].timeouts.request, and retryable endpoints in
-// routes carrying the retry annotations (retries are per route in Linkerd).
+// x-linkerd-timeout as the route annotation timeout.linkerd.io/request
+// (Linkerd 2.16+) or, with ruleTimeouts, as rules[].timeouts.request
+// (honoured since Linkerd 2.20), and retryable endpoints in routes carrying
+// the retry annotations (retries are per route in Linkerd).
 //
 // Where two rules tie in the proxy's precedence (an Exact match and a
 // RegularExpression on the same path, or two regexes), the earlier rule of
 // a route wins, and across routes the route created first, then by name.
-// So rules keep the order of eps: when all share a retry setting they form
-// one route named after the Service; otherwise each run of consecutive
-// rules with the same setting is a route <svc>-NN[-retryable], NN counting
-// runs, so that the controller's name order is the order of eps.
-func HTTPRoutes(t Target, eps []Endpoint) ([]*gatewayv1.HTTPRoute, []Placed, error) {
+// So rules keep the order of eps: when all share their annotations they
+// form one route named after the Service; otherwise each run of consecutive
+// rules with the same annotations is a route <svc>-NN[-retryable], NN
+// counting runs, so that the controller's name order is the order of eps.
+func HTTPRoutes(t Target, eps []Endpoint, ruleTimeouts bool) ([]*gatewayv1.HTTPRoute, []Placed, error) {
 	rules := make([]gatewayv1.HTTPRouteRule, len(eps))
-	retry := make([]bool, len(eps))
+	classes := make([]Class, len(eps))
 	for i, ep := range eps {
 		m := gatewayv1.HTTPRouteMatch{}
 		if ep.Literal() {
@@ -89,25 +91,49 @@ func HTTPRoutes(t Target, eps []Endpoint) ([]*gatewayv1.HTTPRoute, []Placed, err
 			if err != nil {
 				return nil, nil, fmt.Errorf("%s: %v", ep.Name(), err)
 			}
-			rules[i].Timeouts = &gatewayv1.HTTPRouteTimeouts{Request: ptr(gatewayv1.Duration(d))}
+			if ruleTimeouts {
+				rules[i].Timeouts = &gatewayv1.HTTPRouteTimeouts{Request: ptr(gatewayv1.Duration(d))}
+			} else {
+				classes[i].Timeout = d
+			}
 		}
-		retry[i] = ep.Retryable
+		if ep.Retryable {
+			classes[i].Retry = HTTPRetryAnnotations[policy.AnnotationRetryHTTP]
+		}
 	}
-	ann := func(r bool) map[string]string {
-		if r {
-			return HTTPRetryAnnotations
-		}
+	rs, placed := RunRoutes(t, rules, classes)
+	return rs, placed, nil
+}
+
+// Class is what a route's annotations carry for all its rules.
+type Class struct {
+	// Retry is the retry.linkerd.io/http value ("" for no retries).
+	Retry string
+	// Timeout is the timeout.linkerd.io/request value ("" for none).
+	Timeout string
+}
+
+// Annotations are the route annotations of the class.
+func (c Class) Annotations() map[string]string {
+	ann := map[string]string{}
+	if c.Retry != "" {
+		ann[policy.AnnotationRetryHTTP] = c.Retry
+		ann[policy.AnnotationRetryLimit] = HTTPRetryAnnotations[policy.AnnotationRetryLimit]
+	}
+	if c.Timeout != "" {
+		ann[policy.AnnotationTimeoutRequest] = c.Timeout
+	}
+	if len(ann) == 0 {
 		return nil
 	}
-	rs, placed := RunRoutes(t, rules, retry, ann)
-	return rs, placed, nil
+	return ann
 }
 
 // RunRoutes splits rules (in precedence order) into HTTPRoutes by their
 // class (see HTTPRoutes): one route named after the Service when all share a
 // class, else one route per run of consecutive rules of the same class,
-// named <svc>-NN (plus -retryable when annotations(class) is not empty).
-func RunRoutes[C comparable](t Target, rules []gatewayv1.HTTPRouteRule, class []C, annotations func(C) map[string]string) ([]*gatewayv1.HTTPRoute, []Placed) {
+// named <svc>-NN (plus -retryable for retrying classes).
+func RunRoutes(t Target, rules []gatewayv1.HTTPRouteRule, class []Class) ([]*gatewayv1.HTTPRoute, []Placed) {
 	runs := 0
 	for i := range rules {
 		if i == 0 || class[i] != class[i-1] {
@@ -123,11 +149,11 @@ func RunRoutes[C comparable](t Target, rules []gatewayv1.HTTPRouteRule, class []
 	var cur *gatewayv1.HTTPRoute
 	for i, rule := range rules {
 		if i == 0 || class[i] != class[i-1] {
-			ann := annotations(class[i])
+			ann := class[i].Annotations()
 			name := t.Service
 			if runs > 1 {
 				name = fmt.Sprintf("%s-%0*d", t.Service, width, len(out)+1)
-				if len(ann) > 0 {
+				if class[i].Retry != "" {
 					name += RetrySuffix
 				}
 			}

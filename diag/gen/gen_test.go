@@ -66,12 +66,14 @@ func roundTrip(t *testing.T, eps []Endpoint) {
 	for _, is := range issues {
 		t.Errorf("check: %s %s", is.Code, is.Message)
 	}
-	rs, placed, err := HTTPRoutes(target, eps)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if bad := VerifyRoutes(Simulate(target, nil, rs, nil), eps, placed); len(bad) > 0 {
-		t.Errorf("HTTPRoutes: %s", strings.Join(bad, "; "))
+	for _, ruleTimeouts := range []bool{false, true} {
+		rs, placed, err := HTTPRoutes(target, eps, ruleTimeouts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bad := VerifyRoutes(Simulate(target, nil, rs, nil), eps, placed); len(bad) > 0 {
+			t.Errorf("HTTPRoutes (rule timeouts %v): %s", ruleTimeouts, strings.Join(bad, "; "))
+		}
 	}
 }
 
@@ -125,6 +127,9 @@ func TestRoundTripRandomSpecs(t *testing.T) {
 				b.WriteString("/" + segs[rnd.Intn(len(segs))])
 			}
 			ep := Endpoint{Method: methods[rnd.Intn(len(methods))], Path: b.String(), Retryable: rnd.Intn(3) == 0}
+			if rnd.Intn(3) == 0 {
+				ep.Timeout = []string{"1s", "500ms", "1m30s"}[rnd.Intn(3)]
+			}
 			k := ep.Method + " " + normalize(ep.Path)
 			if seen[k] {
 				continue

@@ -26,6 +26,9 @@ type Input struct {
 	ClusterDomain string
 	// Port the routes attach to (0: every port).
 	Port int32
+	// RuleTimeouts writes timeouts as rules[].timeouts.request (Linkerd
+	// 2.20+) instead of the route annotation timeout.linkerd.io/request.
+	RuleTimeouts bool
 	// NoCatchAll leaves out the catch-all rule offered when the profile's
 	// routes do not cover every request.
 	NoCatchAll bool
@@ -247,7 +250,7 @@ func Convert(in Input) (*Result, error) {
 	type rule struct {
 		idx   int
 		rule  gatewayv1.HTTPRouteRule
-		retry string
+		class gen.Class
 	}
 	var rules []rule
 	for i, r := range sp.Spec.Routes {
@@ -283,23 +286,26 @@ func Convert(in Input) (*Result, error) {
 			res.Changes = append(res.Changes, fmt.Sprintf("route %s: not converted: %s", name, why))
 			continue
 		}
+		var class gen.Class
 		if r.Timeout != "" {
 			d, err := gen.GatewayDuration(r.Timeout)
-			if err != nil {
+			switch {
+			case err != nil:
 				res.Changes = append(res.Changes, fmt.Sprintf("route %s: timeout not converted: %v", name, err))
-			} else {
+			case in.RuleTimeouts:
 				hr.Timeouts = &gatewayv1.HTTPRouteTimeouts{Request: ptr(gatewayv1.Duration(d))}
+			default:
+				class.Timeout = d
 			}
 		}
-		retry := ""
 		if r.IsRetryable {
 			var note string
-			retry, note = retryConditions(r)
+			class.Retry, note = retryConditions(r)
 			if note != "" {
 				res.Changes = append(res.Changes, fmt.Sprintf("route %s: %s is ignored for retries (retry.linkerd.io/http takes status codes and ranges only)", name, note))
 			}
 		}
-		rules = append(rules, rule{i, hr, retry})
+		rules = append(rules, rule{i, hr, class})
 	}
 
 	// A catch-all when the profile's routes leave requests to the default
@@ -316,23 +322,18 @@ func Convert(in Input) (*Result, error) {
 	}
 
 	var hrs []gatewayv1.HTTPRouteRule
-	var classes []string
+	var classes []gen.Class
 	for _, rl := range rules {
 		hrs = append(hrs, rl.rule)
-		classes = append(classes, rl.retry)
+		classes = append(classes, rl.class)
 	}
 	if catchAll {
 		// Like the profile's default route: no retry, no timeout.
 		hrs = append(hrs, gatewayv1.HTTPRouteRule{Matches: []gatewayv1.HTTPRouteMatch{{
 			Path: &gatewayv1.HTTPPathMatch{Type: ptr(gatewayv1.PathMatchPathPrefix), Value: ptr("/")}}}})
-		classes = append(classes, "")
+		classes = append(classes, gen.Class{})
 	}
-	rs, placed := gen.RunRoutes(t, hrs, classes, func(retry string) map[string]string {
-		if retry == "" {
-			return nil
-		}
-		return map[string]string{policy.AnnotationRetryHTTP: retry, policy.AnnotationRetryLimit: gen.HTTPRetryAnnotations[policy.AnnotationRetryLimit]}
-	})
+	rs, placed := gen.RunRoutes(t, hrs, classes)
 	res.HTTPRoutes = rs
 	for k, rl := range rules {
 		res.Rules[rl.idx] = placed[k]

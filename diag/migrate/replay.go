@@ -249,8 +249,11 @@ func (r *Result) staticChanges(in Input, catchAll bool) {
 		add("retry budget: no equivalent: %s is gone; each request is retried at most retry.linkerd.io/limit times (%s) instead, which can multiply load on a failing service", budget, gen.HTTPRetryAnnotations[policy.AnnotationRetryLimit])
 		add("isRetryable on %d route(s) becomes retry.linkerd.io/http on the %s route(s): the statuses the route classed as failures (5xx by default); only requests with bodies up to 64 KiB are retried", retryable, gen.RetrySuffix)
 	}
-	if timeouts > 0 {
-		add("timeout on %d route(s) becomes rules[].timeouts.request: honoured by Linkerd 2.20 or later only; earlier control planes ignore it (use the route annotation timeout.linkerd.io/request there)", timeouts)
+	switch {
+	case timeouts > 0 && in.RuleTimeouts:
+		add("timeout on %d route(s) becomes rules[].timeouts.request (--rule-timeouts): honoured by Linkerd 2.20 or later only; earlier control planes ignore it", timeouts)
+	case timeouts > 0:
+		add("timeout on %d route(s) becomes the route annotation %s (Linkerd 2.16+): a request timeout covering all retries; rules with different timeouts go to different routes", timeouts, policy.AnnotationTimeoutRequest)
 	}
 	if classes > 0 {
 		add("responseClasses on %d route(s): no equivalent for metrics: HTTPRoute metrics classify responses by status (5xx) and gRPC status only", classes)

@@ -40,6 +40,7 @@ type Options struct {
 
 	OpenAPI, Proto, Capture string
 	Template                bool
+	RuleTimeouts            bool
 	Kind                    string
 	Port                    int32
 	ClusterDomain           string
@@ -70,6 +71,7 @@ compiles in the proxy, names follow "METHOD /path/{param}", and the result is ch
 	f.StringVar(&o.Proto, "proto", "", "protobuf file with gRPC services (- for stdin)")
 	f.StringVar(&o.Capture, "from-capture", "", "capture of requests (linkerd viz tap -o json, or kubectl profiles tap -o json; - for stdin)")
 	f.BoolVar(&o.Template, "template", false, "a starting point with example routes to edit")
+	f.BoolVar(&o.RuleTimeouts, "rule-timeouts", false, "HTTPRoutes: write x-linkerd-timeout as rules[].timeouts.request (Linkerd 2.20+) instead of the route annotation timeout.linkerd.io/request")
 	f.StringVar(&o.Kind, "kind", KindServiceProfile, "what to generate: serviceprofile, httproute or grpcroute")
 	f.Int32Var(&o.Port, "port", 0, "Service port the Gateway routes attach to (default: every port)")
 	f.StringVar(&o.ClusterDomain, "cluster-domain", profile.DefaultClusterDomain, "cluster domain of the ServiceProfile name")
@@ -111,6 +113,9 @@ func (o *Options) Validate() error {
 	if o.Port < 0 || o.Port > 65535 {
 		return cli.Usagef("--port must be 1..65535")
 	}
+	if o.RuleTimeouts && o.Kind != KindHTTPRoute {
+		return cli.Usagef("--rule-timeouts applies to --kind httproute only")
+	}
 	if o.Port != 0 && o.Kind == KindServiceProfile {
 		return cli.Usagef("--port applies to Gateway routes only (a ServiceProfile covers every port)")
 	}
@@ -144,7 +149,7 @@ func (o *Options) Run(ctx context.Context) error {
 	for _, n := range notes {
 		fmt.Fprintf(o.Streams.ErrOut, "note: %s\n", cli.Escape(n))
 	}
-	res, err := Generate(t, o.Kind, eps)
+	res, err := Generate(t, o.Kind, eps, o.RuleTimeouts)
 	if err != nil {
 		return &cli.Error{Code: cli.ExitError, Err: err}
 	}
@@ -183,7 +188,7 @@ type Result struct {
 // endpoint's sample request through the proxy's matching (ServiceProfile:
 // first match; Gateway routes: the controller's model and the proxy's
 // precedence), and every Gateway route served by the controller.
-func Generate(t gen.Target, kind string, eps []gen.Endpoint) (Result, error) {
+func Generate(t gen.Target, kind string, eps []gen.Endpoint, ruleTimeouts bool) (Result, error) {
 	var res Result
 	sp := gen.Profile(t, eps)
 	issues, err := gen.CheckProfile(sp, t.ClusterDomain, finding.Error)
@@ -207,7 +212,7 @@ func Generate(t gen.Target, kind string, eps []gen.Endpoint) (Result, error) {
 		res.Objects = append(res.Objects, obj)
 		res.Summary = "Verified: check finds no error; each path of the spec gets its own route (the proxy takes the first match)."
 	case KindHTTPRoute:
-		rs, placed, err := gen.HTTPRoutes(t, eps)
+		rs, placed, err := gen.HTTPRoutes(t, eps, ruleTimeouts)
 		if err != nil {
 			return res, err
 		}
@@ -220,7 +225,10 @@ func Generate(t gen.Target, kind string, eps []gen.Endpoint) (Result, error) {
 			}
 			res.Objects = append(res.Objects, obj)
 		}
-		res.Summary = "Verified: every rule is served by Linkerd's policy controller and each path of the spec gets its own rule (the proxy's most-specific match). Apply the documents in this order; rules[].timeouts.request needs Linkerd 2.20 or later."
+		res.Summary = "Verified: every rule is served by Linkerd's policy controller and each path of the spec gets its own rule (the proxy's most-specific match). Apply the documents in this order (ties between rules go to the route created first, then by name)."
+		if ruleTimeouts {
+			res.Summary += " rules[].timeouts.request needs Linkerd 2.20 or later."
+		}
 	case KindGRPCRoute:
 		rs, placed, err := gen.GRPCRoutes(t, eps)
 		if err != nil {

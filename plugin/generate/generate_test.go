@@ -18,6 +18,7 @@ func TestGenerateGoldens(t *testing.T) {
 		{"petstore-profile", []string{"svc/petstore", "-n", "shop", "--open-api", "testdata/petstore-v2.yaml"}, 0},
 		{"books-profile", []string{"svc/webapp", "-n", "booksapp", "--open-api", "testdata/books-v3.json"}, 0},
 		{"books-httproute", []string{"svc/webapp", "-n", "booksapp", "--open-api", "testdata/books-v3.json", "--kind", "httproute", "--port", "7000"}, 0},
+		{"petstore-httproute-rule-timeouts", []string{"svc/petstore", "-n", "shop", "--open-api", "testdata/petstore-v2.yaml", "--kind", "httproute", "--rule-timeouts"}, 0},
 		{"voting-profile", []string{"svc/voting", "-n", "emojivoto", "--proto", "testdata/voting.proto"}, 0},
 		{"voting-grpcroute", []string{"svc/voting", "-n", "emojivoto", "--proto", "testdata/voting.proto", "--kind", "grpcroute"}, 0},
 		{"template", []string{"svc/webapp", "-n", "booksapp", "--template"}, 0},

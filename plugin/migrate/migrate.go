@@ -38,6 +38,7 @@ type Options struct {
 	File, Capture string
 	Port          int32
 	NoCatchAll    bool
+	RuleTimeouts  bool
 	ClusterDomain string
 	Timeout       time.Duration
 
@@ -65,6 +66,7 @@ and every request whose route, retry or timeout changes, or that would get a 404
 	f.StringVar(&o.Capture, "file", "", "capture of requests to replay (linkerd viz tap -o json, or kubectl profiles tap -o json)")
 	f.Int32Var(&o.Port, "port", 0, "Service port the routes attach to (default: every port)")
 	f.BoolVar(&o.NoCatchAll, "no-catch-all", false, "do not add a catch-all rule for the requests no route matches (they then get a 404)")
+	f.BoolVar(&o.RuleTimeouts, "rule-timeouts", false, "write timeouts as rules[].timeouts.request (Linkerd 2.20+) instead of the route annotation timeout.linkerd.io/request")
 	f.StringVar(&o.ClusterDomain, "cluster-domain", profile.DefaultClusterDomain, "cluster domain")
 	f.DurationVar(&o.Timeout, "timeout", 30*time.Second, "how long to wait for the API server")
 	return cmd
@@ -106,7 +108,7 @@ func (o *Options) Validate() error {
 
 // Run migrates and prints.
 func (o *Options) Run(ctx context.Context) error {
-	in := dmigrate.Input{ClusterDomain: o.ClusterDomain, Port: o.Port, NoCatchAll: o.NoCatchAll}
+	in := dmigrate.Input{ClusterDomain: o.ClusterDomain, Port: o.Port, NoCatchAll: o.NoCatchAll, RuleTimeouts: o.RuleTimeouts}
 	var err error
 	if o.File != "" {
 		in.Profile, err = o.readFile(ctx)

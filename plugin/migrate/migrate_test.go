@@ -15,7 +15,7 @@ func TestMigrateGoldens(t *testing.T) {
 	}{
 		{"booksapp", []string{"-f", "testdata/booksapp-profile.yaml"}, 0},
 		{"booksapp-replay", []string{"-f", "testdata/booksapp-profile.yaml", "--file", "testdata/capture.json"}, 0},
-		{"booksapp-no-catch-all", []string{"-f", "testdata/booksapp-profile.yaml", "--file", "testdata/capture.json", "--no-catch-all"}, 0},
+		{"booksapp-no-catch-all", []string{"-f", "testdata/booksapp-profile.yaml", "--file", "testdata/capture.json", "--no-catch-all", "--rule-timeouts"}, 0},
 		{"usage-both", []string{"svc/webapp", "-f", "testdata/booksapp-profile.yaml"}, 2},
 		{"not-a-profile", []string{"-f", "testdata/capture.json"}, 1},
 	} {
