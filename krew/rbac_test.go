@@ -71,6 +71,11 @@ func TestRBACGrantsReadOnly(t *testing.T) {
 		// Port-forward to the destination service: a create, linkerd only.
 		{attr{Verb: "create", Resource: "pods", Subresource: "portforward", Namespace: "linkerd"}, true},
 		{attr{Verb: "create", Resource: "pods", Subresource: "portforward", Namespace: "shop"}, false},
+		// routes: the proxies' /metrics through the pod proxy, read-only.
+		{attr{Verb: "get", Resource: "pods", Subresource: "proxy", Namespace: "shop"}, true},
+		{attr{Verb: "create", Resource: "pods", Subresource: "proxy", Namespace: "shop"}, false},
+		{attr{Verb: "update", Resource: "pods", Subresource: "proxy", Namespace: "shop"}, false},
+		{attr{Verb: "get", Resource: "services", Subresource: "proxy", Namespace: "shop"}, false},
 		// Tap, as kube-apiserver checks it for the aggregated tap API.
 		{attr{Verb: "watch", Group: "tap.linkerd.io", Resource: "deployments", Subresource: "tap", Namespace: "shop"}, true},
 		{attr{Verb: "watch", Group: "tap.linkerd.io", Resource: "namespaces", Subresource: "tap", Name: "shop"}, true},

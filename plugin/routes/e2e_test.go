@@ -387,3 +387,78 @@ func TestUsageErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestDocumentedRBACIsEnough: a user who holds only krew/rbac.yaml's
+// ClusterRole gets the admin's report (the pod proxy needs get pods/proxy);
+// one without that rule gets every pod listed with the RBAC reason.
+func TestDocumentedRBACIsEnough(t *testing.T) {
+	useFakeClock(t)
+	w := clientWorld(t)
+	rbac, err := os.ReadFile("../../krew/rbac.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bind := `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: kubectl-profiles-reader-carol}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: kubectl-profiles-reader}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: carol}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: routes-no-proxy}
+rules:
+- {apiGroups: [""], resources: [services, pods], verbs: [get, list]}
+- {apiGroups: [apps], resources: [deployments], verbs: [get, list]}
+- {apiGroups: [linkerd.io], resources: [serviceprofiles], verbs: [get, list]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: routes-no-proxy-bob}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: routes-no-proxy}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: bob}]
+`
+	if err := env.Apply(w.ctx, string(rbac), bind); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"routes", "deploy/traffic", "--to", "svc/webapp", "-o", "json"}
+	admin, errOut, code := w.run(args...)
+	if code != 0 {
+		t.Fatalf("admin: exit %d %s", code, errOut)
+	}
+	for _, user := range []string{"carol", "bob"} {
+		kc, err := env.KubeconfigFor(user)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out string
+		// RBAC changes take a moment to reach the authorizer's cache.
+		for deadline := time.Now().Add(10 * time.Second); ; {
+			out, errOut, code = clitest.Run("", append([]string{"--kubeconfig", kc, "-n", w.ns}, args...)...)
+			if (user == "carol" && code == 0) || (user == "bob" && strings.Contains(out, "pods/proxy")) || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		switch user {
+		case "carol":
+			if code != 0 || out != admin {
+				t.Errorf("carol with krew/rbac.yaml: exit %d %s\n%s\n---\n%s", code, errOut, out, admin)
+			}
+		case "bob":
+			var rep routes.Report
+			if err := json.Unmarshal([]byte(out), &rep); err != nil {
+				t.Fatalf("bob: %v: %s %s", err, out, errOut)
+			}
+			if code != 1 || len(rep.NotScraped) != 2 || !strings.Contains(errOut, "no proxy of deploy/traffic could be scraped") {
+				t.Errorf("bob: exit %d, stderr %q, %+v", code, errOut, rep.NotScraped)
+			}
+			for _, n := range rep.NotScraped {
+				if !strings.Contains(n.Reason, "pod proxy: forbidden: RBAC does not allow get pods/proxy") ||
+					!strings.Contains(n.Reason, "port-forward: forbidden: RBAC does not allow create pods/portforward in namespace "+w.ns) {
+					t.Errorf("bob: reason %q", n.Reason)
+				}
+			}
+		}
+	}
+}

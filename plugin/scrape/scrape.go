@@ -231,6 +231,9 @@ func (s *Scraper) viaPortForward(ctx context.Context, pod *corev1.Pod, port int)
 	defer cancel()
 	addr, stop, err := pf(ctx, s.Config, pod, port, s.timeout())
 	if err != nil {
+		if strings.HasPrefix(err.Error(), "forbidden") {
+			return nil, fmt.Errorf("forbidden: RBAC does not allow create pods/portforward in namespace %s", pod.Namespace)
+		}
 		return nil, errors.New(firstLine(err.Error()))
 	}
 	defer stop()
