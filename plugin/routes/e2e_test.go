@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -357,6 +358,9 @@ spec:
 		// No ServiceProfile exists for webapp, yet the proxy counts its
 		// routes: stale.
 		p.RecordSP(metricstest.SPRequest{Direction: "outbound", Dst: dst, Route: "GET /books", Status: 200, LatencyMs: 5}, 30)
+		// Route names are untrusted text: a terminal escape must be shown
+		// escaped.
+		p.RecordSP(metricstest.SPRequest{Direction: "outbound", Dst: dst, Route: "GET /\x1b[2J\x1b[31mred", Status: 200, LatencyMs: 5}, 1)
 		// opaque: requests counted per endpoint, on no route.
 		p.RecordEndpoint("outbound", "opaque."+w.ns+".svc.cluster.local:7002", w.ns, "opaque", 12)
 		// catalog: every request falls to the default route.
@@ -369,6 +373,41 @@ spec:
 			t.Fatalf("%s: exit %d: %s", c.to, code, errOut)
 		}
 		w.golden(c.golden, out)
+		if strings.Contains(out, "\x1b") {
+			t.Errorf("%s: raw escape in the output", c.to)
+		}
+	}
+}
+
+// -w keeps printing a table per window until Ctrl-C, which ends it with
+// status 0.
+func TestWatch(t *testing.T) {
+	useFakeClock(t)
+	w := newWorld(t)
+	w.service("webapp", 7000, "webapp")
+	w.deployment("webapp")
+	dst := strings.ReplaceAll(fqdn, "NS", w.ns)
+	srv := &metricstest.Server{Proxy: metricstest.NewProxy(1)}
+	srv.Before = func(n int, p *metricstest.Proxy) {
+		p.RecordSP(metricstest.SPRequest{Direction: "inbound", Dst: dst, Route: "GET /books", Status: 200, LatencyMs: 4}, 10*n)
+		if n == 4 {
+			// Ctrl-C once three tables are due.
+			_ = syscall.Kill(os.Getpid(), syscall.SIGINT)
+		}
+	}
+	w.pod("webapp", "webapp-5d9c7b-a", srv, podOpt{})
+	out, errOut, code := w.run("routes", "svc/webapp", "-w", "--window", "1s")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	// Windows 0-1, 1-2, 2-3 and 3-4: 10, 20, 30, 40 requests per second.
+	for _, rps := range []string{"  10.0  ", "  20.0  ", "  30.0  "} {
+		if !strings.Contains(out, rps) {
+			t.Errorf("no window with %s RPS:\n%s", strings.TrimSpace(rps), out)
+		}
+	}
+	if n := strings.Count(out, "Inbound routes of svc/webapp"); n < 3 {
+		t.Errorf("%d tables, want at least 3:\n%s", n, out)
 	}
 }
 

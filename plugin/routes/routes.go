@@ -255,8 +255,12 @@ func (o *Options) Run(ctx context.Context) error {
 		prog.done()
 		after := sc.All(ctx, pods)
 		prog.done()
-		if ctx.Err() != nil && !o.Watch {
-			return &cli.Error{Code: cli.ExitInterrupted, Err: errors.New("interrupted during the second scrape")}
+		if ctx.Err() != nil {
+			// Ctrl-C during a scrape: that round is incomplete, not printed.
+			if printed == 0 {
+				return &cli.Error{Code: cli.ExitInterrupted, Err: errors.New("interrupted during the second scrape: nothing to compare")}
+			}
+			return nil
 		}
 		rep := o.report(p, before, after)
 		if printed > 0 && (o.Output == cli.OutputTable || o.Output == cli.OutputWide) {
