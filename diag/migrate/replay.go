@@ -9,6 +9,7 @@ import (
 	"github.com/kubectl-profiles/kubectl-profiles/diag/lang"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/policy"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/profile"
+	"github.com/kubectl-profiles/kubectl-profiles/diag/translate"
 )
 
 // Outcome is what happens to one request under one rule set.
@@ -242,7 +243,8 @@ func (r *Result) staticChanges(in Input, catchAll bool) {
 		add("requests no route matches: today the profile's default route; after migration a 404 from the proxy (no catch-all rule, --no-catch-all)")
 	}
 	if retryable > 0 {
-		budget := "the default budget (retryRatio 0.2, 10 retries/s, ttl 10s)"
+		def := translate.DefaultRetryBudget()
+		budget := fmt.Sprintf("the default budget (retryRatio %g, minRetriesPerSecond %d, ttl %s)", def.GetRetryRatio(), def.GetMinRetriesPerSecond(), def.GetTtl().AsDuration())
 		if b := sp.Spec.RetryBudget; b != nil {
 			budget = fmt.Sprintf("retryRatio %g, minRetriesPerSecond %d, ttl %s", b.RetryRatio, b.MinRetriesPerSecond, b.TTL)
 		}
