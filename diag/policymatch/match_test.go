@@ -15,7 +15,9 @@ func rl(ms ...policy.Match) policy.Rule { return policy.Rule{Matches: ms} }
 
 func path(p string) policy.Match { return policy.Match{Path: p} }
 
-func get(p string) *Request { return &Request{Method: "GET", Authority: "web.ns.svc.cluster.local:80", Path: p} }
+func get(p string) *Request {
+	return &Request{Method: "GET", Authority: "web.ns.svc.cluster.local:80", Path: p}
+}
 
 func id(t *testing.T, m *Matcher, req *Request) string {
 	t.Helper()
