@@ -26,6 +26,8 @@ type Input struct {
 	ClusterDomain string
 	// Port the routes attach to (0: every port).
 	Port int32
+	// Kind is KindHTTPRoute (default) or KindGRPCRoute.
+	Kind string
 	// RuleTimeouts writes timeouts as rules[].timeouts.request (Linkerd
 	// 2.20+) instead of the route annotation timeout.linkerd.io/request.
 	RuleTimeouts bool
@@ -38,6 +40,7 @@ type Input struct {
 type Result struct {
 	Target     gen.Target
 	HTTPRoutes []*gatewayv1.HTTPRoute
+	GRPCRoutes []*gatewayv1.GRPCRoute
 	// Rules maps each profile route to where it went (Route "" when it
 	// could not be converted).
 	Rules []gen.Placed
@@ -321,20 +324,61 @@ func Convert(in Input) (*Result, error) {
 		catchAll = !(cov.Decided && cov.Covered)
 	}
 
-	var hrs []gatewayv1.HTTPRouteRule
-	var classes []gen.Class
-	for _, rl := range rules {
-		hrs = append(hrs, rl.rule)
-		classes = append(classes, rl.class)
+	var placed []gen.Placed
+	if in.Kind == KindGRPCRoute {
+		var grs []gatewayv1.GRPCRouteRule
+		var classes []gen.Class
+		var conv []rule
+		for _, rl := range rules {
+			var gr gatewayv1.GRPCRouteRule
+			why := ""
+			for _, m := range rl.rule.Matches {
+				gm, w := grpcMatch(m)
+				if w != "" {
+					why = w
+					break
+				}
+				gr.Matches = append(gr.Matches, gm)
+			}
+			name := quote(sp.Spec.Routes[rl.idx].Name)
+			if why != "" {
+				res.Changes = append(res.Changes, fmt.Sprintf("route %s: not converted to a GRPCRoute rule: %s", name, why))
+				continue
+			}
+			if rl.rule.Timeouts != nil {
+				rl.class.Timeout = string(*rl.rule.Timeouts.Request)
+			}
+			if rl.class.Retry != "" {
+				rl.class.Retry = GRPCRetryConditions
+			}
+			grs = append(grs, gr)
+			classes = append(classes, rl.class)
+			conv = append(conv, rl)
+		}
+		if len(conv) < len(rules) && !in.NoCatchAll {
+			catchAll = true // the dropped rules' requests need somewhere to go
+		}
+		rules = conv
+		if catchAll {
+			grs = append(grs, gatewayv1.GRPCRouteRule{})
+			classes = append(classes, gen.Class{})
+		}
+		res.GRPCRoutes, placed = grpcRoutes(t, grs, classes)
+	} else {
+		var hrs []gatewayv1.HTTPRouteRule
+		var classes []gen.Class
+		for _, rl := range rules {
+			hrs = append(hrs, rl.rule)
+			classes = append(classes, rl.class)
+		}
+		if catchAll {
+			// Like the profile's default route: no retry, no timeout.
+			hrs = append(hrs, gatewayv1.HTTPRouteRule{Matches: []gatewayv1.HTTPRouteMatch{{
+				Path: &gatewayv1.HTTPPathMatch{Type: ptr(gatewayv1.PathMatchPathPrefix), Value: ptr("/")}}}})
+			classes = append(classes, gen.Class{})
+		}
+		res.HTTPRoutes, placed = gen.RunRoutes(t, hrs, classes)
 	}
-	if catchAll {
-		// Like the profile's default route: no retry, no timeout.
-		hrs = append(hrs, gatewayv1.HTTPRouteRule{Matches: []gatewayv1.HTTPRouteMatch{{
-			Path: &gatewayv1.HTTPPathMatch{Type: ptr(gatewayv1.PathMatchPathPrefix), Value: ptr("/")}}}})
-		classes = append(classes, gen.Class{})
-	}
-	rs, placed := gen.RunRoutes(t, hrs, classes)
-	res.HTTPRoutes = rs
 	for k, rl := range rules {
 		res.Rules[rl.idx] = placed[k]
 	}
@@ -345,7 +389,7 @@ func Convert(in Input) (*Result, error) {
 	if in.Service != nil {
 		svcAnn = in.Service.Annotations
 	}
-	res.New = gen.Simulate(t, svcAnn, rs, nil)
+	res.New = gen.Simulate(t, svcAnn, res.HTTPRoutes, res.GRPCRoutes)
 	best := res
 	best.routingChanges(sp)
 	best.staticChanges(in, catchAll)

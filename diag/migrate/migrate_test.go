@@ -87,3 +87,29 @@ func TestDNF(t *testing.T) {
 		t.Fatalf("pathMatch = %s", *pm.Value)
 	}
 }
+
+// GRPCRoute migration: exact methods, service-wide regexes as service-only
+// matches (a full method match outranks them, as first match did), and
+// non-POST routes reported and left to the catch-all.
+func TestGRPCRoutes(t *testing.T) {
+	p := sp(route("poop", "POST", `/emojivoto\.v1\.VotingService/VotePoop`), route("others", "POST", `/emojivoto\.v1\.VotingService/.*`), route("health", "GET", "/healthz"))
+	res, err := Convert(Input{Profile: p, Kind: KindGRPCRoute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.GRPCRoutes) != 1 || len(res.GRPCRoutes[0].Spec.Rules) != 3 {
+		t.Fatalf("routes = %+v", res.GRPCRoutes)
+	}
+	for path, want := range map[string]string{"/emojivoto.v1.VotingService/VotePoop": "poop", "/emojivoto.v1.VotingService/VoteJoy": "others"} {
+		if d, changed := res.Compare(gen.Request{Method: "POST", Path: path}); changed || d.New.Route != want {
+			t.Errorf("%s: %+v changed=%v", path, d, changed)
+		}
+	}
+	found := false
+	for _, c := range res.Changes {
+		found = found || strings.Contains(c, `route "health": not converted to a GRPCRoute rule`)
+	}
+	if !found {
+		t.Fatalf("changes = %q", res.Changes)
+	}
+}

@@ -237,8 +237,12 @@ func (r *Result) staticChanges(in Input, catchAll bool) {
 		}
 	}
 	add := func(format string, args ...any) { r.Changes = append(r.Changes, fmt.Sprintf(format, args...)) }
-	if catchAll {
+	if catchAll && in.Kind == KindGRPCRoute {
+		add("requests no route matches: today the profile's default route; after migration the catch-all rule (a GRPCRoute rule without matches) added at the end (without it, --no-catch-all, they would get gRPC status NOT_FOUND)")
+	} else if catchAll {
 		add("requests no route matches: today the profile's default route (no rt_route label, no retry, no timeout); after migration the catch-all rule (PathPrefix /) added at the end (without it, --no-catch-all, they would get a 404)")
+	} else if in.NoCatchAll && in.Kind == KindGRPCRoute {
+		add("requests no route matches: today the profile's default route; after migration the proxy answers gRPC status NOT_FOUND (no catch-all rule, --no-catch-all)")
 	} else if in.NoCatchAll {
 		add("requests no route matches: today the profile's default route; after migration a 404 from the proxy (no catch-all rule, --no-catch-all)")
 	}
@@ -249,7 +253,11 @@ func (r *Result) staticChanges(in Input, catchAll bool) {
 			budget = fmt.Sprintf("retryRatio %g, minRetriesPerSecond %d, ttl %s", b.RetryRatio, b.MinRetriesPerSecond, b.TTL)
 		}
 		add("retry budget: no equivalent: %s is gone; each request is retried at most retry.linkerd.io/limit times (%s) instead, which can multiply load on a failing service", budget, gen.HTTPRetryAnnotations[policy.AnnotationRetryLimit])
-		add("isRetryable on %d route(s) becomes retry.linkerd.io/http on the %s route(s): the statuses the route classed as failures (5xx by default); only requests with bodies up to 64 KiB are retried", retryable, gen.RetrySuffix)
+		if in.Kind == KindGRPCRoute {
+			add("isRetryable on %d route(s) becomes %s=%s on the %s route(s): only requests with bodies up to 64 KiB are retried", retryable, policy.AnnotationRetryGRPC, GRPCRetryConditions, gen.RetrySuffix)
+		} else {
+			add("isRetryable on %d route(s) becomes %s on the %s route(s): the statuses the route classed as failures (5xx by default); only requests with bodies up to 64 KiB are retried", retryable, policy.AnnotationRetryHTTP, gen.RetrySuffix)
+		}
 	}
 	switch {
 	case timeouts > 0 && in.RuleTimeouts:
@@ -263,7 +271,7 @@ func (r *Result) staticChanges(in Input, catchAll bool) {
 	if len(sp.Spec.DstOverrides) > 0 {
 		add("dstOverrides (traffic split) not converted: write them as backendRefs with weights on the rules")
 	}
-	add("inbound per-route metrics disappear: the server's proxies no longer label requests with rt_route (route_* series from the ServiceProfile); clients get outbound_http_route_* series labelled route_name=<HTTPRoute name> instead")
+	add("inbound per-route metrics disappear: the server's proxies no longer label requests with rt_route (route_* series from the ServiceProfile); clients get outbound_http_route_* series (outbound_grpc_route_* for GRPCRoutes) labelled route_name=<route name> instead")
 	accrual := ""
 	if in.Service != nil {
 		accrual = in.Service.Annotations[policy.AnnotationFailureAccrual]
@@ -275,6 +283,9 @@ func (r *Result) staticChanges(in Input, catchAll bool) {
 		add("circuit breaking: the Service sets no %s, so none applies before or after", policy.AnnotationFailureAccrual)
 	default:
 		add("circuit breaking starts to apply if the Service sets %s (ignored while the ServiceProfile is in use; not checked: no Service read with -f)", policy.AnnotationFailureAccrual)
+	}
+	if in.Kind == KindGRPCRoute {
+		add("a GRPCRoute hides every HTTPRoute on the same Service port, and makes the proxy speak HTTP/2 to it without protocol detection: HTTP/1 clients of that port break")
 	}
 	add("running proxies switch only after a restart: a client keeps using the ServiceProfile until its pod restarts or it sends nothing to the Service for 5s")
 	for _, p := range r.New.Problems {

@@ -39,6 +39,7 @@ type Options struct {
 	Port          int32
 	NoCatchAll    bool
 	RuleTimeouts  bool
+	Kind          string
 	ClusterDomain string
 	Timeout       time.Duration
 
@@ -66,6 +67,7 @@ and every request whose route, retry or timeout changes, or that would get a 404
 	f.StringVar(&o.Capture, "file", "", "capture of requests to replay (linkerd viz tap -o json, or kubectl profiles tap -o json)")
 	f.Int32Var(&o.Port, "port", 0, "Service port the routes attach to (default: every port)")
 	f.BoolVar(&o.NoCatchAll, "no-catch-all", false, "do not add a catch-all rule for the requests no route matches (they then get a 404)")
+	f.StringVar(&o.Kind, "kind", dmigrate.KindHTTPRoute, "what to write: httproute, or grpcroute for a profile of gRPC methods (POST /<package>.<Service>/<Method>)")
 	f.BoolVar(&o.RuleTimeouts, "rule-timeouts", false, "write timeouts as rules[].timeouts.request (Linkerd 2.20+) instead of the route annotation timeout.linkerd.io/request")
 	f.StringVar(&o.ClusterDomain, "cluster-domain", profile.DefaultClusterDomain, "cluster domain")
 	f.DurationVar(&o.Timeout, "timeout", 30*time.Second, "how long to wait for the API server")
@@ -97,6 +99,12 @@ func (o *Options) Validate() error {
 	if o.Port < 0 || o.Port > 65535 {
 		return cli.Usagef("--port must be 1..65535")
 	}
+	if o.Kind != dmigrate.KindHTTPRoute && o.Kind != dmigrate.KindGRPCRoute {
+		return cli.Usagef("--kind must be httproute or grpcroute (got %q)", o.Kind)
+	}
+	if o.RuleTimeouts && o.Kind == dmigrate.KindGRPCRoute {
+		return cli.Usagef("--rule-timeouts applies to HTTPRoutes only (GRPCRoutes have no rule timeouts)")
+	}
 	if o.Timeout <= 0 {
 		return cli.Usagef("--timeout must be positive")
 	}
@@ -108,7 +116,7 @@ func (o *Options) Validate() error {
 
 // Run migrates and prints.
 func (o *Options) Run(ctx context.Context) error {
-	in := dmigrate.Input{ClusterDomain: o.ClusterDomain, Port: o.Port, NoCatchAll: o.NoCatchAll, RuleTimeouts: o.RuleTimeouts}
+	in := dmigrate.Input{ClusterDomain: o.ClusterDomain, Port: o.Port, NoCatchAll: o.NoCatchAll, RuleTimeouts: o.RuleTimeouts, Kind: o.Kind}
 	var err error
 	if o.File != "" {
 		in.Profile, err = o.readFile(ctx)
@@ -136,9 +144,18 @@ func (o *Options) Run(ctx context.Context) error {
 // Print writes the routes to out and the report to report.
 func Print(out, report io.Writer, in dmigrate.Input, res *dmigrate.Result, capture string, replayed int, diffs []dmigrate.Diff) error {
 	t := res.Target
-	fmt.Fprintf(out, "# HTTPRoutes for %s, migrated from ServiceProfile %s by kubectl profiles migrate.\n", cli.Escape(t.Service+"."+t.Namespace), cli.Escape(in.Profile.Namespace+"/"+in.Profile.Name))
+	kind := "HTTPRoutes"
+	objs := []any{}
+	for _, r := range res.HTTPRoutes {
+		objs = append(objs, r)
+	}
+	for _, r := range res.GRPCRoutes {
+		kind = "GRPCRoutes"
+		objs = append(objs, r)
+	}
+	fmt.Fprintf(out, "# %s for %s, migrated from ServiceProfile %s by kubectl profiles migrate.\n", kind, cli.Escape(t.Service+"."+t.Namespace), cli.Escape(in.Profile.Namespace+"/"+in.Profile.Name))
 	fmt.Fprintf(out, "# Apply the documents in this order: where two rules tie, the controller prefers the route created first, then by name.\n")
-	for i, r := range res.HTTPRoutes {
+	for i, r := range objs {
 		if i > 0 {
 			fmt.Fprintln(out, "---")
 		}
@@ -167,7 +184,7 @@ func Print(out, report io.Writer, in dmigrate.Input, res *dmigrate.Result, captu
 		}
 	}
 	fmt.Fprintf(report, "\nROLLOUT\n")
-	fmt.Fprintf(report, "1. kubectl apply -f <the routes above>; then `kubectl get httproutes.gateway.networking.k8s.io -n %s` must show them Accepted by linkerd.io/policy-controller (nothing changes yet: proxies keep using the ServiceProfile)\n", cli.Escape(t.Namespace))
+	fmt.Fprintf(report, "1. kubectl apply -f <the routes above>; then `kubectl get %s.gateway.networking.k8s.io -n %s` must show them Accepted by linkerd.io/policy-controller (nothing changes yet: proxies keep using the ServiceProfile)\n", strings.ToLower(kind), cli.Escape(t.Namespace))
 	fmt.Fprintf(report, "2. kubectl delete serviceprofile %s -n %s (check first with `kubectl profiles get svc/%s -n %s` for client-namespace overrides)\n", cli.Escape(in.Profile.Name), cli.Escape(in.Profile.Namespace), cli.Escape(t.Service), cli.Escape(t.Namespace))
 	fmt.Fprintf(report, "3. restart the clients of %s (kubectl rollout restart deploy -n <client namespace>): running proxies switch only after a restart or 5s without traffic to the Service\n", cli.Escape(t.Service))
 	fmt.Fprintf(report, "4. watch outbound_http_route_request_statuses_total{route_name=...} on the clients, and 404s (no route) in their outbound_http_*\n")
