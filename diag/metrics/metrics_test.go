@@ -1,6 +1,7 @@
 package metrics_test
 
 import (
+	"encoding/json"
 	"errors"
 	"math"
 	"strings"
@@ -264,4 +265,50 @@ func TestExplain(t *testing.T) {
 	if got := codes(metrics.Explain(pol, "outbound", sf)); got != metrics.NotePolicyMode {
 		t.Errorf("policy mode: %s", got)
 	}
+}
+
+// ParseFor skips only lines that cannot belong to the filter: Compute gives
+// the same rows as over the full parse, in both directions.
+func TestParseForKeepsWhatComputeUses(t *testing.T) {
+	p := metricstest.NewProxy(1)
+	before := p.Exposition()
+	for _, d := range []string{dst, "authors.books.svc.cluster.local:7001", "webapp.other.svc.cluster.local:7000"} {
+		for _, dir := range []string{"outbound", "inbound"} {
+			p.RecordSP(metricstest.SPRequest{Direction: dir, Dst: d, Route: "GET /x", Status: 200, LatencyMs: 3}, 7)
+			p.RecordSP(metricstest.SPRequest{Direction: dir, Dst: d, Status: 500, Failure: true, LatencyMs: 30, Retries: 1}, 2)
+		}
+		p.RecordEndpoint("outbound", d, "", "", 3)
+	}
+	for _, parent := range [][2]string{{"books", "webapp"}, {"books", "authors"}, {"other", "webapp"}} {
+		r := policyReq("r", "200", "", 0.1, 1)
+		r.ParentNamespace, r.ParentName = parent[0], parent[1]
+		p.RecordPolicy(r, 5)
+	}
+	after := p.Exposition()
+	for _, f := range []metrics.Filter{books, {Direction: "inbound", Namespace: "books", Name: "webapp", FQDN: "webapp.books.svc.cluster.local"}, {Direction: "outbound"}, {Direction: "inbound"}} {
+		full := metrics.Compute([]metrics.Pair{{Pod: "a",
+			Before: metrics.Scrape{At: t0, Snap: mustParse(t, before, nil)}, After: metrics.Scrape{At: t0.Add(time.Second), Snap: mustParse(t, after, nil)}}}, f)
+		part := metrics.Compute([]metrics.Pair{{Pod: "a",
+			Before: metrics.Scrape{At: t0, Snap: mustParse(t, before, &f)}, After: metrics.Scrape{At: t0.Add(time.Second), Snap: mustParse(t, after, &f)}}}, f)
+		a, _ := json.Marshal(full)
+		b, _ := json.Marshal(part)
+		if string(a) != string(b) || len(full.Rows) == 0 {
+			t.Errorf("%+v: full %s\nParseFor %s", f, a, b)
+		}
+	}
+}
+
+func mustParse(t *testing.T, text string, f *metrics.Filter) *metrics.Snapshot {
+	t.Helper()
+	var s *metrics.Snapshot
+	var err error
+	if f == nil {
+		s, err = metrics.Parse(strings.NewReader(text), metrics.DefaultLimits)
+	} else {
+		s, err = metrics.ParseFor(strings.NewReader(text), metrics.DefaultLimits, *f)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

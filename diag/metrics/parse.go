@@ -123,6 +123,36 @@ func metricName(line []byte) string {
 // route-relevant series. It reads at most lim.MaxBytes and keeps at most
 // lim.MaxSeries; beyond either it fails with ErrTooLarge.
 func Parse(r io.Reader, lim Limits) (*Snapshot, error) {
+	return parse(r, lim, nil)
+}
+
+// ParseFor is Parse keeping only the lines that can belong to f (its
+// direction and Service): a proxy's exposition covers every destination it
+// talks to, and parsing is the costly part. The test is a conservative
+// substring check; Compute still matches the parsed labels exactly.
+func ParseFor(r io.Reader, lim Limits, f Filter) (*Snapshot, error) {
+	direction := []byte(`direction="` + f.Direction + `"`)
+	var dst, parentName, parentNS []byte
+	if f.Name != "" {
+		dst = []byte(`dst="` + f.FQDN + `:`)
+		parentName = []byte(`parent_name="` + f.Name + `"`)
+		parentNS = []byte(`parent_namespace="` + f.Namespace + `"`)
+	}
+	return parse(r, lim, func(name string, line []byte) bool {
+		switch {
+		case line[0] == '#' || name == "process_start_time_seconds":
+			return true
+		case name == "request_total":
+			return bytes.Contains(line, direction)
+		case strings.HasPrefix(name, "route_"):
+			return bytes.Contains(line, direction) && (dst == nil || bytes.Contains(line, dst))
+		default: // outbound_{http,grpc}_route_*
+			return f.Direction == "outbound" && (parentName == nil || bytes.Contains(line, parentName) && bytes.Contains(line, parentNS))
+		}
+	})
+}
+
+func parse(r io.Reader, lim Limits, keep func(name string, line []byte) bool) (*Snapshot, error) {
 	if lim.MaxBytes <= 0 || lim.MaxSeries <= 0 {
 		lim = DefaultLimits
 	}
@@ -138,7 +168,7 @@ func Parse(r io.Reader, lim Limits) (*Snapshot, error) {
 			return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, lim.MaxBytes)
 		}
 		name := metricName(line)
-		if name == "" || !relevant(name) {
+		if name == "" || !relevant(name) || (keep != nil && !keep(name, line)) {
 			continue
 		}
 		if line[0] != '#' {

@@ -234,7 +234,7 @@ func (o *Options) Run(ctx context.Context) error {
 		return fmt.Errorf("%s has no pods in namespace %s: nothing to scrape", refOf(p.scraped), p.scraped.Namespace)
 	}
 	sc := &scrape.Scraper{Config: c.Config, Kube: c.Kube, Concurrency: o.Concurrency, Timeout: o.PodTimeout,
-		Now: clock.Now, PortForward: portForward}
+		Now: clock.Now, PortForward: portForward, Filter: &p.filter}
 	prog := newProgress(o.Streams.ErrOut, !o.NoProgress)
 	sc.Progress = prog.scraped
 

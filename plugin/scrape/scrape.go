@@ -58,6 +58,9 @@ type Scraper struct {
 	// Timeout bounds each attempt (pod proxy, then port-forward).
 	Timeout time.Duration
 	Limits  metrics.Limits
+	// Filter, when set, keeps only the series that can belong to it
+	// (metrics.ParseFor).
+	Filter *metrics.Filter
 	// Now gives the receive time of a scrape.
 	Now         func() time.Time
 	PortForward PortForwardFunc
@@ -164,7 +167,13 @@ func (s *Scraper) One(ctx context.Context, pod *corev1.Pod) Result {
 		return res
 	}
 	res.At = s.now()
-	snap, err := metrics.Parse(bytes.NewReader(body), s.limits())
+	var snap *metrics.Snapshot
+	var err error
+	if s.Filter != nil {
+		snap, err = metrics.ParseFor(bytes.NewReader(body), s.limits(), *s.Filter)
+	} else {
+		snap, err = metrics.Parse(bytes.NewReader(body), s.limits())
+	}
 	if err != nil {
 		res.Err = fmt.Errorf("%v (via %s)", err, res.Via)
 		return res
