@@ -47,25 +47,32 @@ func TestGetProfile(t *testing.T) {
 		answer  func(*pb.GetDestination, pb.Destination_GetProfileServer) error
 		wantErr string
 		silent  bool
+		code    codes.Code // the gRPC code the error keeps (status.Code)
 	}{
 		{"first message", func(req *pb.GetDestination, s pb.Destination_GetProfileServer) error {
 			sawToken, sawPath = req.GetContextToken(), req.GetPath()
 			_ = s.Send(&pb.DestinationProfile{FullyQualifiedName: "a"})
 			<-s.Context().Done() // the real server never ends the stream
 			return nil
-		}, "", false},
+		}, "", false, codes.OK},
 		{"silent", func(_ *pb.GetDestination, s pb.Destination_GetProfileServer) error {
 			if _, has := s.Context().Deadline(); has {
 				return status.Error(codes.Internal, "the client must not send a deadline")
 			}
 			<-s.Context().Done()
 			return nil
-		}, "sent nothing before the timeout", true},
+		}, "sent nothing before the timeout", true, codes.OK},
 		{"ended without message", func(*pb.GetDestination, pb.Destination_GetProfileServer) error { return nil },
-			"closed the stream without a profile", false},
+			"closed the stream without a profile", false, codes.Aborted},
 		{"unknown service", func(*pb.GetDestination, pb.Destination_GetProfileServer) error {
 			return status.Error(codes.Unknown, `service "x" not found`)
-		}, `answered Unknown: service "x" not found`, false},
+		}, `answered Unknown: service "x" not found`, false, codes.Unknown},
+		{"rejected name", func(*pb.GetDestination, pb.Destination_GetProfileServer) error {
+			return status.Error(codes.InvalidArgument, "invalid authority")
+		}, "answered InvalidArgument: invalid authority", false, codes.InvalidArgument},
+		{"overloaded", func(*pb.GetDestination, pb.Destination_GetProfileServer) error {
+			return status.Error(codes.Unavailable, "overloaded")
+		}, "destination unreachable at", false, codes.Unavailable},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -95,6 +102,9 @@ func TestGetProfile(t *testing.T) {
 			if errors.Is(err, report.ErrSilent) != tt.silent {
 				t.Errorf("errors.Is(err, ErrSilent) = %v, want %v", !tt.silent, tt.silent)
 			}
+			if !tt.silent && status.Code(err) != tt.code {
+				t.Errorf("status.Code(err) = %s, want %s", status.Code(err), tt.code)
+			}
 		})
 	}
 }
@@ -115,5 +125,15 @@ func TestTokenFormat(t *testing.T) {
 	}
 	if got := (Token{Namespace: "a"}).String(); got != `{"ns":"a"}` {
 		t.Errorf("token = %s", got)
+	}
+}
+
+// A dial that runs out of --timeout names the flag, not only the address.
+func TestDialTimeoutIsNamed(t *testing.T) {
+	lis, _ := net.Listen("tcp", "127.0.0.1:0")
+	defer lis.Close()
+	_, err := Dial(context.Background(), lis.Addr().String(), time.Nanosecond)
+	if err == nil || !strings.Contains(err.Error(), "--timeout 1ns") {
+		t.Fatalf("err = %v", err)
 	}
 }
