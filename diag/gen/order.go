@@ -71,7 +71,16 @@ func Order(eps []Endpoint) (out []Endpoint, notes []string) {
 		index := lang.NewIndex(conds)
 		moved := false
 		for j := range out {
+			sample := out[j].Sample()
 			for _, i := range index.Earlier(j) {
+				// Cheap necessary condition first: route i takes j's
+				// sample request.
+				if out[i].Method != "" && out[i].Method != out[j].Method {
+					continue
+				}
+				if re := compiled(Anchored(Regex(out[i].Path))); re == nil || !re.MatchString(sample) {
+					continue
+				}
 				r := eng.Covered(conds[j], []lang.Cond{conds[i]})
 				if !r.Decided || !r.Covered {
 					continue
