@@ -46,5 +46,13 @@ func FuzzParse(f *testing.F) {
 		}
 		// What was kept aggregates without panicking.
 		metrics.Compute([]metrics.Pair{{Pod: "x", Before: metrics.Scrape{Snap: s}, After: metrics.Scrape{Snap: s}}}, metrics.Filter{Direction: "outbound"})
+		// The target's subset never holds more than the whole.
+		sub, err := metrics.ParseFor(strings.NewReader(in), lim, books)
+		if err == nil && len(sub.Series) > len(s.Series) {
+			t.Fatalf("ParseFor kept %d series, Parse %d", len(sub.Series), len(s.Series))
+		}
+		if err == nil {
+			metrics.Compute([]metrics.Pair{{Pod: "x", Before: metrics.Scrape{Snap: sub}, After: metrics.Scrape{Snap: s}}}, books)
+		}
 	})
 }

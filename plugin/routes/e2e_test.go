@@ -14,6 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
+	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-profiles/kubectl-profiles/internal/clitest"
 	"github.com/kubectl-profiles/kubectl-profiles/internal/metricstest"
@@ -274,6 +275,59 @@ func TestOutboundPolicyRoutesWide(t *testing.T) {
 		t.Errorf("json report: %s", js)
 	}
 	w.golden("outbound-policy-json", js)
+
+	// YAML is the JSON contract in YAML.
+	y, _, code := w.run("routes", "deploy/traffic", "--to", "svc/authors", "-o", "yaml")
+	var fromYAML routes.Report
+	if err := yaml.Unmarshal([]byte(y), &fromYAML); err != nil || code != 0 {
+		t.Fatalf("yaml: exit %d %v", code, err)
+	}
+	a, _ := json.Marshal(rep)
+	b, _ := json.Marshal(fromYAML)
+	if string(a) != string(b) {
+		t.Errorf("yaml differs from json:\n%s\n%s", b, a)
+	}
+}
+
+// At most --concurrency pods are scraped at once: each stand-in holds its
+// answer until another scrape arrives (or gives up), so overlap is seen
+// whenever it is allowed.
+func TestConcurrencyBound(t *testing.T) {
+	useFakeClock(t)
+	w := newWorld(t)
+	w.service("webapp", 7000, "webapp")
+	w.deployment("webapp")
+	var mu sync.Mutex
+	cond := sync.NewCond(&mu)
+	inflight, most := 0, 0
+	hold := func(int, *metricstest.Proxy) {
+		mu.Lock()
+		defer mu.Unlock()
+		inflight++
+		most = max(most, inflight)
+		cond.Broadcast()
+		deadline := time.Now().Add(300 * time.Millisecond)
+		for inflight < 3 && time.Now().Before(deadline) {
+			go func() { time.Sleep(20 * time.Millisecond); cond.Broadcast() }()
+			cond.Wait()
+		}
+		inflight--
+	}
+	for i := 0; i < 3; i++ {
+		w.pod("webapp", fmt.Sprintf("webapp-5d9c7b-%d", i), &metricstest.Server{Proxy: metricstest.NewProxy(1), Before: hold}, podOpt{})
+	}
+	for _, c := range []struct {
+		concurrency string
+		want        int
+	}{{"1", 1}, {"2", 2}, {"3", 3}} {
+		most = 0
+		if _, errOut, code := w.run("routes", "svc/webapp", "--concurrency", c.concurrency); code != 0 {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		if most != c.want {
+			t.Errorf("--concurrency %s: %d scrapes at once, want %d", c.concurrency, most, c.want)
+		}
+	}
 }
 
 func TestInboundAndNotScraped(t *testing.T) {
