@@ -3,6 +3,8 @@ package gen
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
+	"strings"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -77,7 +79,7 @@ func HTTPRoutes(t Target, eps []Endpoint, ruleTimeouts bool) ([]*gatewayv1.HTTPR
 	classes := make([]Class, len(eps))
 	for i, ep := range eps {
 		m := gatewayv1.HTTPRouteMatch{}
-		if ep.Literal() {
+		if ep.Literal() && ExactPathOK(ep.Path) {
 			m.Path = &gatewayv1.HTTPPathMatch{Type: ptr(gatewayv1.PathMatchExact), Value: ptr(ep.Path)}
 		} else {
 			m.Path = &gatewayv1.HTTPPathMatch{Type: ptr(gatewayv1.PathMatchRegularExpression), Value: ptr(Regex(ep.Path))}
@@ -134,13 +136,19 @@ func (c Class) Annotations() map[string]string {
 // class, else one route per run of consecutive rules of the same class,
 // named <svc>-NN (plus -retryable for retrying classes).
 func RunRoutes(t Target, rules []gatewayv1.HTTPRouteRule, class []Class) ([]*gatewayv1.HTTPRoute, []Placed) {
-	runs := 0
-	for i := range rules {
-		if i == 0 || class[i] != class[i-1] {
-			runs++
+	// A new route starts where the class changes, or where the Gateway API
+	// schema's limits would be passed (16 rules, 128 matches per route).
+	starts := map[int]bool{}
+	n, matches := 0, 0
+	for i, r := range rules {
+		if i == 0 || class[i] != class[i-1] || n == MaxRules || matches+len(r.Matches) > MaxMatches {
+			starts[i] = true
+			n, matches = 0, 0
 		}
+		n++
+		matches += len(r.Matches)
 	}
-	width := len(fmt.Sprint(runs))
+	width := len(fmt.Sprint(len(starts)))
 	if width < 2 {
 		width = 2
 	}
@@ -148,22 +156,44 @@ func RunRoutes(t Target, rules []gatewayv1.HTTPRouteRule, class []Class) ([]*gat
 	placed := make([]Placed, len(rules))
 	var cur *gatewayv1.HTTPRoute
 	for i, rule := range rules {
-		if i == 0 || class[i] != class[i-1] {
-			ann := class[i].Annotations()
+		if starts[i] {
 			name := t.Service
-			if runs > 1 {
+			if len(starts) > 1 {
 				name = fmt.Sprintf("%s-%0*d", t.Service, width, len(out)+1)
 				if class[i].Retry != "" {
 					name += RetrySuffix
 				}
 			}
-			cur = newHTTPRoute(t, name, ann)
+			cur = newHTTPRoute(t, name, class[i].Annotations())
 			out = append(out, cur)
 		}
 		cur.Spec.Rules = append(cur.Spec.Rules, rule)
 		placed[i] = Placed{cur.Name, len(cur.Spec.Rules) - 1}
 	}
 	return out, placed
+}
+
+// Limits of the Gateway API schema (v1) for one route.
+const (
+	MaxRules   = 16
+	MaxMatches = 128
+)
+
+var exactPathChars = regexp.MustCompile(`^(?:[-A-Za-z0-9/._~!$&'()*+,;=:@]|[%][0-9a-fA-F]{2})+$`)
+
+// ExactPathOK tells whether the Gateway API schema accepts p as the value of
+// an Exact or PathPrefix path match (otherwise a literal path must be written
+// as a RegularExpression, which the proxy ranks the same: by the whole path).
+func ExactPathOK(p string) bool {
+	if !strings.HasPrefix(p, "/") || len(p) > 1024 || !exactPathChars.MatchString(p) {
+		return false
+	}
+	for _, bad := range []string{"//", "/./", "/../", "%2f", "%2F", "#"} {
+		if strings.Contains(p, bad) {
+			return false
+		}
+	}
+	return !strings.HasSuffix(p, "/..") && !strings.HasSuffix(p, "/.")
 }
 
 func newHTTPRoute(t Target, name string, ann map[string]string) *gatewayv1.HTTPRoute {
@@ -176,56 +206,94 @@ func newHTTPRoute(t Target, name string, ann map[string]string) *gatewayv1.HTTPR
 
 // GRPCRoutes returns GRPCRoutes for gRPC endpoints: one rule per method
 // (Exact service and method). Timeouts and retries are route annotations
-// for GRPCRoutes, so endpoints are grouped by them; the exact matches of
-// different methods never overlap, so the grouping changes no match.
+// for GRPCRoutes, so endpoints are grouped by them (see GRPCClassRoutes).
 func GRPCRoutes(t Target, eps []Endpoint) ([]*gatewayv1.GRPCRoute, []Placed, error) {
-	type class struct {
-		retry   bool
-		timeout string
-	}
-	byClass := map[class]*gatewayv1.GRPCRoute{}
-	var out []*gatewayv1.GRPCRoute
-	placed := make([]Placed, len(eps))
+	rules := make([]gatewayv1.GRPCRouteRule, len(eps))
+	classes := make([]Class, len(eps))
 	for i, ep := range eps {
 		if ep.Service == "" || ep.RPC == "" {
 			return nil, nil, fmt.Errorf("%s is not a gRPC method: GRPCRoutes need --proto", ep.Name())
 		}
-		c := class{ep.Retryable, ep.Timeout}
-		r := byClass[c]
-		if r == nil {
-			name := t.Service
-			ann := map[string]string{}
-			if c.retry {
-				name += RetrySuffix
-				for k, v := range GRPCRetryAnnotations {
-					ann[k] = v
-				}
-			}
-			if c.timeout != "" {
-				d, err := GatewayDuration(c.timeout)
-				if err != nil {
-					return nil, nil, fmt.Errorf("%s: %v", ep.Name(), err)
-				}
-				name += "-timeout-" + d
-				ann[policy.AnnotationTimeoutRequest] = d
-			}
-			if len(ann) == 0 {
-				ann = nil
-			}
-			r = &gatewayv1.GRPCRoute{
-				TypeMeta:   metav1.TypeMeta{APIVersion: gatewayv1.GroupVersion.String(), Kind: "GRPCRoute"},
-				ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: t.Namespace, Annotations: ann},
-				Spec:       gatewayv1.GRPCRouteSpec{CommonRouteSpec: gatewayv1.CommonRouteSpec{ParentRefs: []gatewayv1.ParentReference{parentRef(t)}}},
-			}
-			byClass[c] = r
-			out = append(out, r)
+		if ep.Retryable {
+			classes[i].Retry = GRPCRetryAnnotations[policy.AnnotationRetryGRPC]
 		}
-		r.Spec.Rules = append(r.Spec.Rules, gatewayv1.GRPCRouteRule{Matches: []gatewayv1.GRPCRouteMatch{{
+		if ep.Timeout != "" {
+			d, err := GatewayDuration(ep.Timeout)
+			if err != nil {
+				return nil, nil, fmt.Errorf("%s: %v", ep.Name(), err)
+			}
+			classes[i].Timeout = d
+		}
+		rules[i] = gatewayv1.GRPCRouteRule{Matches: []gatewayv1.GRPCRouteMatch{{
 			Method: &gatewayv1.GRPCMethodMatch{Type: ptr(gatewayv1.GRPCMethodMatchExact), Service: ptr(ep.Service), Method: ptr(ep.RPC)},
-		}}})
-		placed[i] = Placed{r.Name, len(r.Spec.Rules) - 1}
+		}}}
 	}
-	return out, placed, nil
+	rs, placed := GRPCClassRoutes(t, rules, classes)
+	return rs, placed, nil
+}
+
+// GRPCClassRoutes groups GRPCRoute rules into routes by class (Retry holds
+// the retry.linkerd.io/grpc value), at most MaxRules rules and MaxMatches
+// matches per route. Exact service and method matches of different rules
+// never tie in the proxy's precedence, so the grouping changes no match.
+// Routes are named after the Service when one suffices, else
+// <svc>-NN[-retryable].
+func GRPCClassRoutes(t Target, rules []gatewayv1.GRPCRouteRule, classes []Class) ([]*gatewayv1.GRPCRoute, []Placed) {
+	type open struct {
+		r            *gatewayv1.GRPCRoute
+		idx, matches int
+	}
+	cur := map[Class]*open{}
+	var out []*gatewayv1.GRPCRoute
+	var outClass []Class
+	type at struct{ route, rule int }
+	where := make([]at, len(rules))
+	for i, rule := range rules {
+		c := classes[i]
+		o := cur[c]
+		if o == nil || len(o.r.Spec.Rules) == MaxRules || o.matches+len(rule.Matches) > MaxMatches {
+			o = &open{r: &gatewayv1.GRPCRoute{
+				TypeMeta: metav1.TypeMeta{APIVersion: gatewayv1.GroupVersion.String(), Kind: "GRPCRoute"},
+				Spec:     gatewayv1.GRPCRouteSpec{CommonRouteSpec: gatewayv1.CommonRouteSpec{ParentRefs: []gatewayv1.ParentReference{parentRef(t)}}},
+			}, idx: len(out)}
+			cur[c] = o
+			out = append(out, o.r)
+			outClass = append(outClass, c)
+		}
+		o.r.Spec.Rules = append(o.r.Spec.Rules, rule)
+		o.matches += len(rule.Matches)
+		where[i] = at{o.idx, len(o.r.Spec.Rules) - 1}
+	}
+	width := len(fmt.Sprint(len(out)))
+	if width < 2 {
+		width = 2
+	}
+	for k, r := range out {
+		c := outClass[k]
+		r.Name, r.Namespace = t.Service, t.Namespace
+		if len(out) > 1 {
+			r.Name = fmt.Sprintf("%s-%0*d", t.Service, width, k+1)
+			if c.Retry != "" {
+				r.Name += RetrySuffix
+			}
+		}
+		ann := map[string]string{}
+		if c.Retry != "" {
+			ann[policy.AnnotationRetryGRPC] = c.Retry
+			ann[policy.AnnotationRetryLimit] = GRPCRetryAnnotations[policy.AnnotationRetryLimit]
+		}
+		if c.Timeout != "" {
+			ann[policy.AnnotationTimeoutRequest] = c.Timeout
+		}
+		if len(ann) > 0 {
+			r.Annotations = ann
+		}
+	}
+	placed := make([]Placed, len(rules))
+	for i, w := range where {
+		placed[i] = Placed{out[w.route].Name, w.rule}
+	}
+	return out, placed
 }
 
 // parentRef attaches a route to the Service the way Linkerd's controller

@@ -285,3 +285,62 @@ func checkSpec(t *testing.T, spec *Spec) {
 		t.Fatalf("%q", bad)
 	}
 }
+
+// Routes respect the Gateway API schema's limits (16 rules, 128 matches per
+// route) and its path characters (a literal path it rejects as Exact becomes
+// a RegularExpression), and still round-trip.
+func TestGatewaySchemaLimits(t *testing.T) {
+	var eps []Endpoint
+	for i := 0; i < 40; i++ {
+		eps = append(eps, Endpoint{Method: "GET", Path: fmt.Sprintf("/items/%d/{id}", i)}, Endpoint{Method: "GET", Path: fmt.Sprintf("/items/%d/new", i)})
+	}
+	eps = append(eps, Endpoint{Method: "GET", Path: "/café"}, Endpoint{Method: "GET", Path: "/a//b"})
+	ordered, _ := Order(eps)
+	roundTrip(t, ordered)
+	rs, placed, err := HTTPRoutes(target, ordered, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) < 6 {
+		t.Fatalf("%d routes for %d rules", len(rs), len(ordered))
+	}
+	for _, r := range rs {
+		if len(r.Spec.Rules) > MaxRules {
+			t.Errorf("%s has %d rules", r.Name, len(r.Spec.Rules))
+		}
+		for _, rule := range r.Spec.Rules {
+			p := rule.Matches[0].Path
+			if *p.Type == "Exact" && !ExactPathOK(*p.Value) {
+				t.Errorf("Exact %q", *p.Value)
+			}
+			if (*p.Value == "/café" || *p.Value == "/a//b") && *p.Type != "RegularExpression" {
+				t.Errorf("%q written as %s", *p.Value, *p.Type)
+			}
+		}
+	}
+	if placed[len(placed)-1].Route == placed[0].Route {
+		t.Fatal("all rules in one route")
+	}
+	var grpc []Endpoint
+	for i := 0; i < 20; i++ {
+		grpc = append(grpc, Endpoint{Method: "POST", Path: fmt.Sprintf("/pkg.S/M%d", i), Service: "pkg.S", RPC: fmt.Sprintf("M%d", i)})
+	}
+	grs, gplaced, err := GRPCRoutes(target, grpc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(grs) != 2 || len(grs[0].Spec.Rules) != MaxRules || grs[0].Name != "webapp-01" || grs[1].Name != "webapp-02" {
+		t.Fatalf("%d GRPCRoutes %s", len(grs), grs[0].Name)
+	}
+	if bad := VerifyRoutes(Simulate(target, nil, nil, grs), grpc, gplaced); len(bad) > 0 {
+		t.Fatal(bad)
+	}
+}
+
+func TestExactPathOK(t *testing.T) {
+	for p, ok := range map[string]bool{"/books/new": true, "/a%20b": true, "/": true, "/a//b": false, "/a/./b": false, "/a/..": false, "/café": false, "/a%2Fb": false, "/a b": false, "books": false} {
+		if ExactPathOK(p) != ok {
+			t.Errorf("ExactPathOK(%q) = %v", p, !ok)
+		}
+	}
+}

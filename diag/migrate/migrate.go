@@ -147,7 +147,7 @@ var gatewayMethods = map[string]bool{"GET": true, "HEAD": true, "POST": true, "P
 // the whole path.
 func pathMatch(re string) *gatewayv1.HTTPPathMatch {
 	re = strings.TrimSpace(re)
-	if lit, ok := literal(re); ok && strings.HasPrefix(lit, "/") {
+	if lit, ok := literal(re); ok && gen.ExactPathOK(lit) {
 		return &gatewayv1.HTTPPathMatch{Type: ptr(gatewayv1.PathMatchExact), Value: ptr(lit)}
 	}
 	v := re
@@ -363,7 +363,7 @@ func Convert(in Input) (*Result, error) {
 			grs = append(grs, gatewayv1.GRPCRouteRule{})
 			classes = append(classes, gen.Class{})
 		}
-		res.GRPCRoutes, placed = grpcRoutes(t, grs, classes)
+		res.GRPCRoutes, placed = gen.GRPCClassRoutes(t, grs, classes)
 	} else {
 		var hrs []gatewayv1.HTTPRouteRule
 		var classes []gen.Class
