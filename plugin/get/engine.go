@@ -417,9 +417,9 @@ func (f *flight) arm(wait time.Duration, adaptive bool) {
 	}
 }
 
-// lookupAndBuild runs every lookup concurrently (bounded by Concurrency,
-// those predicted silent last), confirms predicted silences after the
-// adaptive wait, and builds the reports.
+// lookupAndBuild runs every lookup concurrently (see fly), confirms
+// predicted silences after the adaptive wait, builds the reports and counts
+// how every lookup ended.
 func (e *Engine) lookupAndBuild(ctx context.Context, views []view) (*Result, error) {
 	inputs := make([]report.Input, len(views))
 	for i := range views {
