@@ -555,3 +555,49 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: bob}]
 		}
 	}
 }
+
+// A proxy that accepts the connection and never answers costs at most
+// --pod-timeout per attempt; the pod is listed, the others are reported.
+func TestSilentProxyIsBounded(t *testing.T) {
+	useFakeClock(t)
+	w := newWorld(t)
+	w.service("webapp", 7000, "webapp")
+	w.deployment("webapp")
+	w.pod("webapp", "webapp-5d9c7b-a", &metricstest.Server{Proxy: metricstest.NewProxy(1)}, podOpt{})
+	silent := w.pod("webapp", "webapp-5d9c7b-b", nil, podOpt{noServer: true})
+	l, err := w.net.Listen(silent.Status.PodIP + ":4191")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns []interface{ Close() error }
+	var mu sync.Mutex
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c) // held open, never answered
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		_ = l.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	})
+	out, errOut, code := w.run("routes", "svc/webapp", "--pod-timeout", "1s")
+	if code != 4 {
+		t.Fatalf("exit %d: %s\n%s", code, errOut, out)
+	}
+	if !strings.Contains(out, "books-") || !strings.Contains(out, "webapp-5d9c7b-b   pod proxy: the API server did not answer within --pod-timeout 1s; port-forward:") {
+		t.Errorf("silent pod not listed with its reason:\n%s", out)
+	}
+	if !strings.Contains(out, "from 1 of 2 proxies") {
+		t.Errorf("the other pod is not reported:\n%s", out)
+	}
+}
