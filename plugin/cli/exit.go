@@ -16,6 +16,9 @@ const (
 	// ExitIncomplete: get ran and printed a report, but some lookups failed
 	// (or stayed silent unexpectedly): it could not see all it was asked to.
 	ExitIncomplete = 4
+	// ExitNothingSeen: a live tap (tap, unmatched) ended without seeing
+	// a single event.
+	ExitNothingSeen = 5
 	// ExitInterrupted: Ctrl-C ended the run before it finished (128+SIGINT).
 	ExitInterrupted = 130
 )

@@ -42,8 +42,15 @@ func TestFlagsWithoutEffectAreRefused(t *testing.T) {
 		if _, errOut, code := run(t, "", cmd, "--file", capture, "--profile", spFile, "-n", "booksapp", "--to", "svc/books", "--to-namespace", "booksapp"); code != 0 {
 			t.Errorf("%s --file --to: exit %d: %s", cmd, code, errOut)
 		}
-		if _, errOut, code := run(t, "", cmd, "--file", "-", "--profile", "-"); code != 2 || !strings.Contains(errOut, "cannot both read stdin") {
-			t.Errorf("%s: --file - --profile -: exit %d: %s", cmd, code, errOut)
+		for _, two := range [][]string{{"--file", "-", "--profile", "-"}, {"--file", "-", "--route", "-"}, {"--file", "x", "--profile", "-", "--route", "-"}} {
+			if _, errOut, code := run(t, "", append([]string{cmd}, two...)...); code != 2 || !strings.Contains(errOut, "only one of --file, --profile and --route can read stdin") {
+				t.Errorf("%s %v: exit %d: %s", cmd, two, code, errOut)
+			}
+		}
+		// --route stands for the policy controller: --policy-addr would be ignored.
+		if _, errOut, code := run(t, "", cmd, "--file", capture, "--route", "testdata/policy/routes.yaml", "--policy-addr", "127.0.0.1:8090"); code != 2 ||
+			!strings.Contains(errOut, "--policy-addr has no effect with --profile or --route") {
+			t.Errorf("%s --route --policy-addr: exit %d: %s", cmd, code, errOut)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 
+	dpolicy "github.com/kubectl-profiles/kubectl-profiles/diag/policy"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/cli"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/tapcapture"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/tapprofile"
@@ -21,6 +22,9 @@ const UnknownRoute = "?"
 // when the proxy applies no route (exactly when it reports none), or
 // UnknownRoute.
 func routeOf(res tapprofile.Result) string {
+	if res.Mode == dpolicy.ModePolicy {
+		return "" // the proxy reports no route for policy-routed requests
+	}
 	switch res.Status {
 	case tapprofile.Matched:
 		return res.Route
@@ -92,7 +96,55 @@ func appendLine(b []byte, ev *tapclient.Event, res tapprofile.Result, wide bool)
 		b = append(b, " proxy_rt_route="...)
 		b = append(b, cli.Escape(reported)...)
 	}
+	if wide {
+		b = appendPolicy(b, res)
+	}
 	return append(b, '\n')
+}
+
+// appendPolicy writes, for a request the proxy routes by client policy,
+// mode=policy then route=<kind>/<ns>/<name>#rule<i> (the rule it picks),
+// route=none proxy_response=404 (no rule matches: the proxy answers
+// itself), or route=? route_candidate=<rule> (undecided), and
+// backend_failure="<share>: <message>" for a rule with an invalid backend.
+func appendPolicy(b []byte, res tapprofile.Result) []byte {
+	if res.Mode == "" {
+		return b
+	}
+	b = append(b, " mode="...)
+	b = append(b, res.Mode...)
+	if res.Mode != dpolicy.ModePolicy {
+		return b
+	}
+	switch res.Status {
+	case tapprofile.PolicyMatched:
+		b = append(b, " route="...)
+		b = append(b, cli.Escape(res.PolicyRoute)...)
+		if res.BackendFailure != "" {
+			b = append(b, " backend_failure="...)
+			b = strconv.AppendQuote(b, res.BackendFailure)
+		}
+	case tapprofile.PolicyNoRoute:
+		b = append(b, " route=none proxy_response="...)
+		b = append(b, proxyResponse(res)...)
+	case tapprofile.NoRoutes:
+		b = append(b, " route=none"...)
+	case tapprofile.Unknown:
+		b = append(b, " route=?"...)
+		if res.PolicyRoute != "" {
+			b = append(b, " route_candidate="...)
+			b = append(b, cli.Escape(res.PolicyRoute)...)
+		}
+	}
+	return b
+}
+
+// proxyResponse is what the proxy answers a request no rule matches.
+func proxyResponse(res tapprofile.Result) string {
+	if res.Matcher != nil && res.Matcher.GRPC() {
+		return "grpc-status-5"
+	}
+	return "404"
 }
 
 // appendFlow writes linkerd's flow: " proxy=in  src=... dst=... tls=...".
@@ -149,5 +201,9 @@ func appendJSON(b []byte, ev *tapclient.Event, res tapprofile.Result, clusterDom
 		info.ClientNamespace = res.Key.ClientNamespace
 	}
 	info.Drift = res.Status != tapprofile.Unknown && info.ProxyRoute != "" && info.ProxyRoute != route
+	info.Mode, info.Route, info.BackendFailure = string(res.Mode), res.PolicyRoute, res.BackendFailure
+	if res.Status == tapprofile.PolicyNoRoute {
+		info.ProxyResponse = proxyResponse(res)
+	}
 	return tapcapture.AppendEvent(b, ev, route, info)
 }

@@ -117,7 +117,10 @@ func (o *Options) Run(ctx context.Context) error {
 	for {
 		ev, err := s.Next(ctx)
 		if err == io.EOF {
-			return o.conclude(w, &tally, s.Live)
+			if err := o.conclude(w, &tally, s); err != nil {
+				return err
+			}
+			return s.NothingSeen(o.Duration)
 		}
 		if err != nil {
 			_ = w.Flush()
@@ -129,6 +132,9 @@ func (o *Options) Run(ctx context.Context) error {
 			if ev.Kind == tapclient.KindRequest {
 				tally.Add(res)
 			}
+		}
+		if !o.ShowCredentials {
+			ev = tapsession.Redact(ev)
 		}
 		line = line[:0]
 		if o.Output == cli.OutputJSON {
@@ -153,7 +159,7 @@ func (o *Options) Run(ctx context.Context) error {
 // (except for NDJSON, whose objects carry each reason) at the end of
 // stdout, how many requests could not be classified and why, so rt_route=?
 // lines are never mistaken for a clean result.
-func (o *Options) conclude(w *bufio.Writer, t *tapprofile.Tally, live bool) error {
+func (o *Options) conclude(w *bufio.Writer, t *tapprofile.Tally, s *tapsession.Session) error {
 	msg := t.Unclassified()
 	if msg != "" && o.Output != cli.OutputJSON {
 		if _, err := fmt.Fprintf(w, "# %s (rt_route=?)\n", cli.Escape(msg)); err != nil {
@@ -166,8 +172,10 @@ func (o *Options) conclude(w *bufio.Writer, t *tapprofile.Tally, live bool) erro
 	switch {
 	case msg != "":
 		fmt.Fprintf(o.Streams.ErrOut, "%s (rt_route=?)\n", cli.Escape(msg))
-	case t.Requests == 0 && live:
+	case t.Requests == 0 && s.Live && s.Events > 0:
 		fmt.Fprintln(o.Streams.ErrOut, "no request was tapped")
+	case t.Requests == 0 && s.Live:
+		// NothingSeen says so: no event came at all.
 	case t.Requests == 0:
 		fmt.Fprintf(o.Streams.ErrOut, "no requests in %s (after the filters)\n", cli.Escape(o.File))
 	}

@@ -92,6 +92,19 @@ type RouteInfo struct {
 	Drift bool `json:"drift,omitempty"`
 	// Reason says why Status is unknown.
 	Reason string `json:"reason,omitempty"`
+	// Mode is the API whose routes the proxy uses: serviceprofile or
+	// policy (absent when not known).
+	Mode string `json:"mode,omitempty"`
+	// Route is the policy rule (status policy-matched), as
+	// <kind>/<namespace>/<name>#rule<i>; for an undecided request, the
+	// rule that could win.
+	Route string `json:"route,omitempty"`
+	// ProxyResponse is what the proxy answers itself instead of routing
+	// (status policy-404): "404", or "grpc-status 5 (NOT_FOUND)".
+	ProxyResponse string `json:"proxyResponse,omitempty"`
+	// BackendFailure: the rule has an invalid backend, so that share of
+	// its requests fails with 500.
+	BackendFailure string `json:"backendFailure,omitempty"`
 }
 
 func toDuration(d time.Duration) *duration {

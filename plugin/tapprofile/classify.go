@@ -10,6 +10,8 @@ import (
 
 	pb "github.com/linkerd/linkerd2-proxy-api/go/destination"
 
+	dpolicy "github.com/kubectl-profiles/kubectl-profiles/diag/policy"
+	"github.com/kubectl-profiles/kubectl-profiles/diag/policymatch"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/proxy"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/report"
 	"github.com/kubectl-profiles/kubectl-profiles/tapclient"
@@ -31,6 +33,13 @@ const (
 	Unmatched
 	// Matched: Route is the rt_route.
 	Matched
+	// PolicyMatched: the proxy routes the request by client policy
+	// (HTTPRoute/GRPCRoute, or the default route); PolicyRoute names the
+	// rule. There is no rt_route.
+	PolicyMatched
+	// PolicyNoRoute: client policy with routes, none of which matches: the
+	// proxy answers 404 itself (gRPC: grpc-status 5).
+	PolicyNoRoute
 )
 
 func (s Status) String() string {
@@ -41,6 +50,10 @@ func (s Status) String() string {
 		return "unmatched"
 	case Matched:
 		return "matched"
+	case PolicyMatched:
+		return "policy-matched"
+	case PolicyNoRoute:
+		return "policy-404"
 	}
 	return "unknown"
 }
@@ -57,6 +70,18 @@ type Result struct {
 	HasKey bool
 	// Reason says why Status is Unknown.
 	Reason string
+	// Mode is the API whose routes the proxy uses ("" when not known).
+	Mode dpolicy.Mode
+	// PolicyRoute names the policy rule (PolicyMatched) as
+	// <kind>/<namespace>/<name>#rule<i> (policymatch.RouteID); for an
+	// Unknown result with ReasonUndecided, the rule that could win.
+	PolicyRoute string
+	// BackendFailure is set when the rule's backends include an invalid
+	// one (§3.3): "1/4 of requests: Service not found books-v2".
+	BackendFailure string
+	// Matcher and Match locate the rule (policy results).
+	Matcher *policymatch.Matcher
+	Match   policymatch.Result
 }
 
 // Reasons a request is Unknown (Result.Reason).
@@ -67,7 +92,18 @@ const (
 	ReasonSilent    = "profile lookup silent"
 	ReasonNoProfile = "no profile"
 	ReasonStopped   = "stopped before the profile lookup answered"
+	// Policy path.
+	ReasonPolicyFailed = "policy lookup failed"
+	ReasonUndecided    = "the rule depends on the query string (not in the tap) or a regex Go reads differently"
+	ReasonOpaque       = "the proxy treats the target as opaque (no HTTP routing)"
 )
+
+// PolicySource answers client-policy lookups (the OutboundPolicies API, or
+// route files) for the same Keys, under the same rules as Source. A nil
+// policy with a nil error is the controller's NotFound: no client policy.
+type PolicySource interface {
+	Policy(ctx context.Context, k Key) (pol *dpolicy.Policy, note string, err error)
+}
 
 // Source answers profile lookups. It is called at most once per Key, from
 // its own goroutine, with a context that ends after the lookup timeout.
@@ -95,7 +131,12 @@ const (
 // authorities the traffic carries. Classify is not safe for concurrent use.
 type Classifier struct {
 	Resolver Resolver
-	Source   Source
+	// Source answers profile lookups; nil means no ServiceProfiles (route
+	// files alone stand for the cluster).
+	Source Source
+	// Policies answers client-policy lookups of outbound requests; nil
+	// means ServiceProfiles alone (the proxy's policy is not consulted).
+	Policies PolicySource
 	// Timeout bounds one lookup (DefaultTimeout when zero).
 	Timeout time.Duration
 	// MaxLookups bounds the cache (DefaultMaxLookups when zero).
@@ -112,6 +153,7 @@ type Classifier struct {
 	full    bool
 	pending sync.WaitGroup
 	slots   chan struct{} // one per lookup in flight
+	req     policymatch.Request
 }
 
 type entry struct {
@@ -127,6 +169,11 @@ type entry struct {
 	reason string
 	fqdn   string
 	path   string
+	// Policy path (outbound, with Policies set).
+	decision *dpolicy.Decision
+	matcher  *policymatch.Matcher
+	polNote  string
+	polErr   error
 }
 
 // Classify classifies request event ev. ctx ends waits early (Ctrl-C).
@@ -144,6 +191,9 @@ func (c *Classifier) Classify(ctx context.Context, ev *tapclient.Event) Result {
 	}
 	if e.prof == nil {
 		return Result{Status: Unknown, Key: e.key, HasKey: true, Reason: e.reason}
+	}
+	if e.decision != nil {
+		return c.classifyPolicy(e, ev)
 	}
 	if k.Inbound && len(e.prof.Routes) == 0 || !k.Inbound && !e.prof.UsesProfileRoutes() {
 		return Result{Status: NoRoutes, Key: e.key, HasKey: true}
@@ -239,8 +289,14 @@ func (c *Classifier) fetch(ctx context.Context, e *entry, timeout time.Duration)
 	defer func() { <-c.slots }()
 	lctx, cancel := context.WithTimeout(ctx, timeout+timeout/4+500*time.Millisecond)
 	defer cancel()
-	dp, note, err := c.Source.Profile(lctx, e.key)
+	var dp *pb.DestinationProfile
+	var note string
+	var err error
+	if c.Source != nil {
+		dp, note, err = c.Source.Profile(lctx, e.key)
+	}
 	e.note, e.err = note, err
+	usePolicy := c.Policies != nil && !e.key.Inbound
 	switch {
 	case err != nil && ctx.Err() != nil:
 		e.reason, e.err = ReasonStopped, nil // Ctrl-C or the end of the run: not a failure
@@ -251,11 +307,93 @@ func (c *Classifier) fetch(ctx context.Context, e *entry, timeout time.Duration)
 	case err != nil:
 		e.reason = ReasonFailed
 		return
-	case dp == nil:
+	case dp == nil && !usePolicy:
 		e.reason = ReasonNoProfile
 		return
 	}
 	e.prof, e.drops = proxy.Convert(dp)
+	if !usePolicy {
+		return
+	}
+	pol, pnote, perr := c.Policies.Policy(lctx, e.key)
+	e.polNote = pnote
+	switch {
+	case perr != nil && ctx.Err() != nil:
+		e.prof, e.reason = nil, ReasonStopped
+		return
+	case perr != nil:
+		if dp != nil && dpolicy.Decide(dp, nil).Mode == dpolicy.ModeServiceProfile {
+			return // the profile decides whatever the policy says (protocol aside)
+		}
+		e.polErr, e.prof, e.reason = perr, nil, ReasonPolicyFailed
+		return
+	}
+	d := dpolicy.Decide(dp, pol)
+	e.decision = &d
+	if d.Mode == dpolicy.ModePolicy && pol != nil && len(pol.Routes) > 0 {
+		m, merr := policymatch.New(pol)
+		if merr != nil {
+			e.polErr, e.prof, e.reason = merr, nil, ReasonPolicyFailed
+			e.decision = nil
+			return
+		}
+		e.matcher = m
+	}
+}
+
+// classifyPolicy classifies ev for a target whose mode was decided with
+// both APIs' answers.
+func (c *Classifier) classifyPolicy(e *entry, ev *tapclient.Event) Result {
+	res := Result{Key: e.key, HasKey: true, Mode: e.decision.Mode}
+	if e.decision.Mode == dpolicy.ModeServiceProfile {
+		if !e.prof.UsesProfileRoutes() {
+			res.Status = NoRoutes
+			return res
+		}
+		idx, name, ok := e.prof.Match(ev.Method, ev.Path)
+		if !ok {
+			res.Status, res.RouteIndex = Unmatched, -1
+			return res
+		}
+		res.Status, res.Route, res.RouteIndex = Matched, name, idx
+		return res
+	}
+	if e.decision.Protocol == dpolicy.Opaque || e.decision.Protocol == dpolicy.TLS {
+		res.Status, res.Reason = Unknown, ReasonOpaque
+		return res
+	}
+	if e.matcher == nil {
+		res.Status = NoRoutes // no client policy: forwarded to the original destination
+		return res
+	}
+	c.req.Method, c.req.Authority, c.req.Path = ev.Method, ev.Authority, ev.Path
+	c.req.Headers = c.req.Headers[:0]
+	for i := range ev.Headers {
+		h := &ev.Headers[i]
+		if h.ValueBin != nil {
+			c.req.Headers = append(c.req.Headers, policymatch.Header{Name: h.Name, Value: string(h.ValueBin), Bin: true})
+			continue
+		}
+		c.req.Headers = append(c.req.Headers, policymatch.Header{Name: h.Name, Value: h.Value})
+	}
+	m := e.matcher.Match(&c.req)
+	c.req.Headers = c.req.Headers[:0]
+	res.Matcher, res.Match = e.matcher, m
+	switch m.Outcome {
+	case policymatch.NoRoute:
+		res.Status, res.RouteIndex = PolicyNoRoute, -1
+		return res
+	case policymatch.Undecided:
+		res.Status, res.Reason = Unknown, ReasonUndecided
+		res.PolicyRoute = policymatch.RouteID(e.matcher.Routes()[m.Route], m.Rule)
+		return res
+	}
+	res.Status, res.RouteIndex = PolicyMatched, m.Route
+	res.PolicyRoute = policymatch.RouteID(e.matcher.Routes()[m.Route], m.Rule)
+	if failing, total, msg := policymatch.BackendFailure(e.matcher.Rule(m)); failing > 0 {
+		res.BackendFailure = fmt.Sprintf("%d/%d of requests: %s", failing, total, msg)
+	}
+	return res
 }
 
 // wait blocks until e is answered, its deadline passes or ctx ends, and
@@ -291,6 +429,13 @@ func (c *Classifier) wait(ctx context.Context, e *entry) string {
 func (c *Classifier) report(e *entry) {
 	if e.note != "" {
 		c.warn(e.note)
+	}
+	if e.polNote != "" {
+		c.warn(e.polNote)
+	}
+	if e.polErr != nil {
+		c.warn(fmt.Sprintf("no client policy for %s as seen from namespace %q: %s: its requests are not classified",
+			e.path, e.key.ClientNamespace, oneLine(e.polErr.Error())))
 	}
 	if e.err != nil {
 		c.warn(fmt.Sprintf("no profile for %s as seen from namespace %q: %s: its requests are not classified",

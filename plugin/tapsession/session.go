@@ -20,10 +20,12 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	dpolicy "github.com/kubectl-profiles/kubectl-profiles/diag/policy"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/source"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/cli"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/completion"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/destination"
+	"github.com/kubectl-profiles/kubectl-profiles/plugin/policy"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/tapcapture"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/tapprofile"
 	"github.com/kubectl-profiles/kubectl-profiles/tapclient"
@@ -48,13 +50,19 @@ type Options struct {
 	MaxRPS                          float32
 	File                            string
 	Profiles                        []string
-	Dest                            destination.Flags
+	// Routes are HTTPRoute/GRPCRoute files standing for the policy
+	// controller (--route).
+	Routes []string
+	Dest   destination.Flags
+	Policy policy.Flags
 	// IdleTimeout: silence after which a live tap prints a hint.
 	IdleTimeout time.Duration
 	// Concurrency bounds the profile lookups in flight.
 	Concurrency int
 	// ExtractHeaders asks the proxies for headers (set by the command).
 	ExtractHeaders bool
+	// ShowCredentials keeps credential header values (Redact) in outputs.
+	ShowCredentials bool
 
 	fs *pflag.FlagSet // to tell flags given from defaults
 }
@@ -98,9 +106,12 @@ func (o *Options) AddFlags(f *pflag.FlagSet) {
 	f.StringVarP(&o.Selector, "selector", "l", "", "label selector on the target's pods")
 	f.Float32Var(&o.MaxRPS, "max-rps", tapclient.DefaultMaxRPS, "maximum requests per second to tap (split across the target's pods)")
 	f.StringVar(&o.File, "file", "", "read a saved capture (linkerd viz tap -o json, or kubectl profiles tap -o json) instead of tapping; - for stdin")
-	f.StringArrayVar(&o.Profiles, "profile", nil, "match against this ServiceProfile file instead of asking the destination service (repeatable)")
-	o.Dest.AddFlags(f, "how long to wait for each profile lookup")
+	f.StringArrayVar(&o.Profiles, "profile", nil, "match against this ServiceProfile file instead of asking the destination service (repeatable; without --route, client policy is not consulted)")
+	f.StringArrayVar(&o.Routes, "route", nil, "match against this HTTPRoute/GRPCRoute file instead of asking the policy controller (repeatable, multi-document; without --profile, no ServiceProfiles)")
+	o.Dest.AddFlags(f, "how long to wait for each profile or policy lookup")
+	o.Policy.AddFlags(f)
 	f.DurationVar(&o.IdleTimeout, "idle-timeout", DefaultIdleTimeout, "say so on stderr when a live tap has seen no request for this long (it keeps waiting)")
+	f.BoolVar(&o.ShowCredentials, "show-credentials", false, "print the values of credential headers (authorization, cookie, set-cookie, ...) instead of "+RedactedValue)
 	f.IntVar(&o.Concurrency, "concurrency", tapprofile.DefaultConcurrency, "how many profile lookups run at once over the single gRPC connection")
 	o.fs = f
 }
@@ -120,6 +131,9 @@ func (o *Options) Validate(args []string) error {
 	if err := o.Dest.Validate(); err != nil {
 		return err
 	}
+	if err := o.Policy.Validate(); err != nil {
+		return err
+	}
 	if o.IdleTimeout <= 0 {
 		return cli.Usagef("--idle-timeout must be positive")
 	}
@@ -132,15 +146,21 @@ func (o *Options) Validate(args []string) error {
 	if err := o.RefuseWithFile(liveOnly...); err != nil {
 		return err
 	}
-	if len(o.Profiles) > 0 {
-		for _, name := range destinationOnly {
+	if len(o.Profiles) > 0 || len(o.Routes) > 0 {
+		for _, name := range append(destinationOnly, "policy-addr") {
 			if o.Changed(name) {
-				return cli.Usagef("--%s has no effect with --profile (profiles come from the files, not from the destination service): drop it", name)
+				return cli.Usagef("--%s has no effect with --profile or --route (the files stand for the control plane, which is not asked): drop it", name)
 			}
 		}
 	}
-	if o.File == "-" && slices.Contains(o.Profiles, "-") {
-		return cli.Usagef("--file - and --profile - cannot both read stdin: save one of them to a file")
+	stdins := 0
+	for _, uses := range []bool{o.File == "-", slices.Contains(o.Profiles, "-"), slices.Contains(o.Routes, "-")} {
+		if uses {
+			stdins++
+		}
+	}
+	if stdins > 1 {
+		return cli.Usagef("only one of --file, --profile and --route can read stdin (-): save the others to files")
 	}
 	if o.ToNamespace != "" && o.To == "" {
 		return cli.Usagef("--to-namespace needs --to")
@@ -177,9 +197,13 @@ type Session struct {
 	reader *tapcapture.Reader
 	closer io.Closer
 	dest   *destination.Client
+	policy *policy.Client
 	filter *filter
 	count  int
 	warned bool
+	sent   time.Time // when the live tap request was sent
+	// Events is the number of events a live tap delivered.
+	Events int
 
 	// Read-ahead of a capture: queue[:started] have their lookup started
 	// (or need none); readErr is the reader's end, returned once queue is
@@ -228,22 +252,32 @@ func (o *Options) Open(ctx context.Context, args []string, errOut io.Writer, std
 		return c, nil
 	}
 
-	if len(o.Profiles) > 0 {
-		files, err := tapprofile.LoadFiles(ctx, o.Profiles, stdin, o.Dest.ClusterDomain, defaultNS)
+	if len(o.Profiles) > 0 || len(o.Routes) > 0 {
+		// Files stand for the control plane: what they do not give is
+		// absent (no --route: policy not consulted; no --profile: no
+		// ServiceProfiles).
+		if len(o.Profiles) > 0 {
+			files, err := tapprofile.LoadFiles(ctx, o.Profiles, stdin, o.Dest.ClusterDomain, defaultNS)
+			if err != nil {
+				return nil, err
+			}
+			s.Classifier.Source = files
+		}
+		if len(o.Routes) > 0 {
+			routes, err := tapprofile.LoadRouteFiles(ctx, o.Routes, stdin, o.Dest.ClusterDomain, defaultNS)
+			if err != nil {
+				return nil, err
+			}
+			s.Classifier.Policies = routes
+		}
+	} else {
+		c, err := restConfig()
 		if err != nil {
 			return nil, err
 		}
-		s.Classifier.Source = files
-	} else {
-		var c *rest.Config
-		var cs kubernetes.Interface
-		if o.Dest.Addr == "" {
-			if c, err = restConfig(); err != nil {
-				return nil, err
-			}
-			if cs, err = kubernetes.NewForConfig(c); err != nil {
-				return nil, err
-			}
+		cs, err := kubernetes.NewForConfig(c)
+		if err != nil {
+			return nil, err
 		}
 		dest, err := o.Dest.Connect(ctx, c, cs)
 		if err != nil {
@@ -256,6 +290,20 @@ func (o *Options) Open(ctx context.Context, args []string, errOut io.Writer, std
 		}
 		s.dest = dest
 		s.Classifier.Source = &tapprofile.Destination{Client: dest, ClusterDomain: o.Dest.ClusterDomain, Timeout: o.Dest.Timeout}
+		pc, err := o.Policy.Connect(ctx, c, cs, &o.Dest)
+		switch {
+		case err != nil && ctx.Err() != nil:
+			s.Close()
+			return nil, ctx.Err()
+		case err != nil:
+			// ServiceProfile routes still decide for the targets that have
+			// them; the others are said to be unclassified.
+			fmt.Fprintf(errOut, "warning: %s: requests to targets without ServiceProfile routes are not classified (give --policy-addr, or --route files)\n", cli.Escape(cli.OneLine(err.Error())))
+			s.Classifier.Policies = unreachable{err}
+		default:
+			s.policy = pc
+			s.Classifier.Policies = &tapprofile.Policies{Client: pc, Kube: cs, ClusterDomain: o.Dest.ClusterDomain, Timeout: o.Dest.Timeout}
+		}
 	}
 
 	if !s.Live {
@@ -286,6 +334,9 @@ func (o *Options) Open(ctx context.Context, args []string, errOut io.Writer, std
 		s.Close()
 		return nil, err
 	}
+	// The idle clock starts when the tap request is sent, not when the
+	// server's response headers arrive (Watch waits for them).
+	s.sent = time.Now()
 	stream, err := tc.Watch(ctx, req)
 	if err != nil {
 		s.Close()
@@ -294,7 +345,6 @@ func (o *Options) Open(ctx context.Context, args []string, errOut io.Writer, std
 		}
 		return nil, fmt.Errorf("tap %s: %s", req.Target, cli.OneLine(err.Error()))
 	}
-	stream.SetIdleTimeout(o.IdleTimeout)
 	s.idle = o.IdleTimeout
 	s.stream = stream
 	return s, nil
@@ -345,7 +395,17 @@ func (s *Session) Next(ctx context.Context) (*tapclient.Event, error) {
 		return s.nextFromFile(ctx)
 	}
 	for {
+		idle := s.idle
+		if s.Events == 0 && !s.warned {
+			if idle -= time.Since(s.sent); idle < time.Millisecond {
+				idle = time.Millisecond
+			}
+		}
+		s.stream.SetIdleTimeout(idle)
 		ev, err := s.stream.Next()
+		if err == nil {
+			s.Events++
+		}
 		if err == tapclient.ErrIdle {
 			if !s.warned {
 				s.warned = true
@@ -427,6 +487,22 @@ func (s *Session) prefetch(ev *tapclient.Event) bool {
 	return s.Classifier.Prefetch(s.ahead, ev)
 }
 
+// NothingSeen is the error a live run ends with when the tap delivered no
+// event at all (exit status cli.ExitNothingSeen); nil otherwise. d is the
+// run's --duration (0: the time since the tap request was sent is said).
+func (s *Session) NothingSeen(d time.Duration) error {
+	if !s.Live || s.Events > 0 {
+		return nil
+	}
+	if d <= 0 {
+		d = time.Since(s.sent).Round(time.Second)
+		if d == 0 {
+			d = time.Since(s.sent).Round(time.Millisecond)
+		}
+	}
+	return &cli.Error{Code: cli.ExitNothingSeen, Err: fmt.Errorf("no requests seen in %s (is the workload receiving or sending traffic? check --to and the filters)", d)}
+}
+
 // Stop ends a live tap early: Next then returns io.EOF. Safe to call from
 // any goroutine; a no-op for captures.
 func (s *Session) Stop() {
@@ -446,12 +522,23 @@ func (s *Session) Close() {
 	if s.closer != nil {
 		_ = s.closer.Close()
 	}
-	if s.Classifier != nil && s.dest != nil {
+	if s.Classifier != nil && (s.dest != nil || s.policy != nil) {
 		s.Classifier.Wait()
 	}
 	if s.dest != nil {
 		_ = s.dest.Close()
 	}
+	if s.policy != nil {
+		_ = s.policy.Close()
+	}
+}
+
+// unreachable is the policy source of a run that could not reach the
+// policy controller: every lookup fails with the connection's error.
+type unreachable struct{ err error }
+
+func (u unreachable) Policy(context.Context, tapprofile.Key) (*dpolicy.Policy, string, error) {
+	return nil, "", u.err
 }
 
 // RegisterCompletion completes tap targets and --to from the cluster.
