@@ -65,7 +65,12 @@ func TestRoutesPassTheGatewaySchema(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "big.json"), []byte(big), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	plain := strings.NewReplacer(`"x-linkerd-retryable": true, `, "", `"x-linkerd-retryable": false, `, "", `"x-linkerd-timeout": "1m30s"`, "").Replace(big)
+	if err := os.WriteFile(filepath.Join(dir, "plain.json"), []byte(plain), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	runs := [][]string{
+		{"generate", "svc/plain", "-n", "booksapp", "--open-api", filepath.Join(dir, "plain.json"), "--kind", "httproute"},
 		{"generate", "svc/webapp", "-n", "booksapp", "--open-api", "testdata/books-v3.json", "--kind", "httproute", "--port", "7000"},
 		{"generate", "svc/petstore", "-n", "booksapp", "--open-api", "testdata/petstore-v2.yaml", "--kind", "httproute", "--rule-timeouts"},
 		{"generate", "svc/voting", "-n", "booksapp", "--proto", "testdata/voting.proto", "--kind", "grpcroute"},
