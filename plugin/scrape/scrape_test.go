@@ -9,7 +9,9 @@ import (
 )
 
 func TestAdminPortAndPrecheck(t *testing.T) {
-	port := func(name string, n int32) []corev1.ContainerPort { return []corev1.ContainerPort{{Name: name, ContainerPort: n}} }
+	port := func(name string, n int32) []corev1.ContainerPort {
+		return []corev1.ContainerPort{{Name: name, ContainerPort: n}}
+	}
 	running := corev1.PodStatus{Phase: corev1.PodRunning, PodIP: "10.0.0.1"}
 	now := metav1.Now()
 	tests := []struct {
