@@ -5,7 +5,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kubectl-profiles/kubectl-profiles/diag/gen"
 	"github.com/kubectl-profiles/kubectl-profiles/internal/clitest"
+	"github.com/kubectl-profiles/kubectl-profiles/plugin/generate"
 )
 
 // Every output of generate, against goldens (-update rewrites them).
@@ -60,5 +62,31 @@ func TestGeneratedProfilePassesCheck(t *testing.T) {
 	_, errOut, code := clitest.Run(out, "check", "-f", "-", "--fail-on", "warning")
 	if code != 0 {
 		t.Fatalf("check exit %d: %s", code, errOut)
+	}
+}
+
+// The verification inside the command: routes in an order where one
+// shadows another (what Order prevents) fail check (route-unreachable) and
+// the proxy-matching round trip, for every output kind.
+func TestGenerateVerificationCatchesShadowing(t *testing.T) {
+	eps := []gen.Endpoint{{Method: "GET", Path: "/books/{id}"}, {Method: "GET", Path: "/books/new"}}
+	tgt := gen.Target{Service: "webapp", Namespace: "booksapp"}
+	for _, kind := range []string{generate.KindServiceProfile, generate.KindHTTPRoute} {
+		res, err := generate.Generate(tgt, kind, eps, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all := strings.Join(res.Problems, "\n")
+		if !strings.Contains(all, "[route-unreachable]") {
+			t.Errorf("%s: no check finding in %q", kind, all)
+		}
+		if kind == generate.KindServiceProfile && !strings.Contains(all, `GET /books/new gets route "GET /books/{id}"`) {
+			t.Errorf("%s: no round-trip failure in %q", kind, all)
+		}
+	}
+	ordered, _ := gen.Order(eps)
+	res, err := generate.Generate(tgt, generate.KindHTTPRoute, ordered, false)
+	if err != nil || len(res.Problems) > 0 {
+		t.Fatalf("ordered: %v %q", err, res.Problems)
 	}
 }
