@@ -35,9 +35,11 @@ type Facts struct {
 	// DecodeErr is set when the controller cannot decode the object.
 	DecodeErr error
 
-	// Decoded: the profile, what the destination sends for it (nil when it
-	// cannot translate it: Unservable says why), what the translation
-	// silently changed, and what the proxy keeps of what it is sent.
+	// Decoded: the profile, what the destination sends for it, what the
+	// translation silently changed, and what the proxy keeps of what it is
+	// sent. When the destination cannot translate it (Unservable says why:
+	// nothing is sent), Translated is what the rest translates to, for
+	// analysis only (see analyseUnservable).
 	Profile    *profile.ServiceProfile
 	Translated *pb.DestinationProfile
 	Notes      []translate.Note
@@ -155,11 +157,57 @@ func ObjectFacts(doc *source.Document, opts Options) *Facts {
 	f.Notes = notes
 	if terr != nil {
 		f.Unservable = asUnservable(terr)
+		f.analyseUnservable(translate.Target{Service: f.Service, FQDN: fqdn, Port: 80})
 		return f
 	}
 	f.Translated = dp
 	f.Kept, f.Drops = proxy.Convert(dp)
 	return f
+}
+
+// analyseUnservable fills Translated, Kept and Drops, for analysis only,
+// when the destination cannot translate the profile: the unservable routes
+// become placeholders that no analyzer sees and an unparsable retry budget
+// ttl is left out, so one bad part does not hide what is wrong with the
+// rest (the profile-unservable finding says that nothing is sent).
+func (f *Facts) analyseUnservable(t translate.Target) {
+	cp := *f.Profile
+	routes := append([]*profile.RouteSpec(nil), cp.Spec.Routes...)
+	placeholders := map[int]bool{}
+	for tries := 0; tries <= len(routes)+1; tries++ {
+		cp.Spec.Routes = routes
+		dp, _, err := translate.Profile(&cp, t)
+		if err == nil {
+			p, drops := proxy.Convert(dp)
+			kept := p.Routes[:0:0]
+			for _, r := range p.Routes {
+				if !placeholders[r.Index] {
+					kept = append(kept, r)
+				}
+			}
+			p.Routes = kept
+			var ds []proxy.Drop
+			for _, d := range drops {
+				if d.Route < 0 || !placeholders[d.Route] {
+					ds = append(ds, d)
+				}
+			}
+			f.Translated, f.Kept, f.Drops = dp, p, ds
+			return
+		}
+		ue := asUnservable(err)
+		switch {
+		case ue.RouteIndex >= 0 && ue.RouteIndex < len(routes) && !placeholders[ue.RouteIndex]:
+			placeholders[ue.RouteIndex] = true
+			routes[ue.RouteIndex] = &profile.RouteSpec{Name: "(unservable)", Condition: &profile.RequestMatch{Method: "UNSERVABLE"}}
+		case ue.Field == "spec.retryBudget.ttl" && cp.Spec.RetryBudget != nil:
+			rb := *cp.Spec.RetryBudget
+			rb.TTL = "10s"
+			cp.Spec.RetryBudget = &rb
+		default:
+			return
+		}
+	}
 }
 
 // LookupFacts gathers the facts about one port lookup of `get`: the
@@ -195,8 +243,11 @@ func LookupFacts(l *Lookup, clusterDomain string, routes []model.HTTPRoute) *Fac
 	if sent := l.Served; sent != nil {
 		f.Translated = sent
 	}
-	if f.Translated != nil && f.Scope&Decoded != 0 {
+	switch {
+	case f.Translated != nil && f.Scope&Decoded != 0:
 		f.Kept, f.Drops = proxy.Convert(f.Translated)
+	case f.Unservable != nil:
+		f.analyseUnservable(translate.Target{Service: f.Service, FQDN: out.FQDN, Port: l.Port, Opaque: out.Opaque})
 	}
 	return f
 }
