@@ -141,20 +141,54 @@ func and(a, b conj) (conj, bool, string) {
 var gatewayMethods = map[string]bool{"GET": true, "HEAD": true, "POST": true, "PUT": true, "DELETE": true, "CONNECT": true, "OPTIONS": true, "TRACE": true, "PATCH": true}
 
 // pathMatch writes a ServiceProfile pathRegex (which the proxy anchors as
-// ^regex$) as an HTTPRoute path match on the whole path: a literal as
-// Exact, otherwise a RegularExpression; a regex with '|' or '?' is wrapped
-// in ^(?:...)$ so that the proxy's leftmost-first match still has to span
-// the whole path.
+// ^regex$) as an HTTPRoute path match on the whole path: a literal as Exact
+// (when the Gateway API schema takes it), a regex as RegularExpression.
+// The proxy takes a RegularExpression's leftmost-first match and requires it
+// to span the path, which differs from an anchored match when an earlier
+// choice can end the match early (e.g. `a*(ab)*b*` on /aabab), so a regex is
+// wrapped in ^(?:...)$ unless it is one whose match is unique: literal text
+// and whole-segment [^/]+ / [^/]* parts, optionally ending in .*.
 func pathMatch(re string) *gatewayv1.HTTPPathMatch {
 	re = strings.TrimSpace(re)
 	if lit, ok := literal(re); ok && gen.ExactPathOK(lit) {
 		return &gatewayv1.HTTPPathMatch{Type: ptr(gatewayv1.PathMatchExact), Value: ptr(lit)}
 	}
 	v := re
-	if strings.ContainsAny(re, "|?") {
+	if !segmentRegex(re) {
 		v = "^(?:" + strings.TrimSuffix(strings.TrimPrefix(re, "^"), "$") + ")$"
 	}
 	return &gatewayv1.HTTPPathMatch{Type: ptr(gatewayv1.PathMatchRegularExpression), Value: ptr(v)}
+}
+
+// segmentRegex reports a regex made of literal text, [^/]+ or [^/]* each
+// followed by / or the end, and optionally a final .*: at most one way to
+// match a given path, so the first match found is the anchored one.
+func segmentRegex(re string) bool {
+	for i := 0; i < len(re); {
+		switch {
+		case strings.HasPrefix(re[i:], "[^/]+") || strings.HasPrefix(re[i:], "[^/]*"):
+			i += 5
+			if i < len(re) && re[i] != '/' {
+				return false
+			}
+		case re[i:] == ".*":
+			return true
+		case re[i] == '\\':
+			if i+1 >= len(re) || isWordByte(re[i+1]) {
+				return false
+			}
+			i += 2
+		case strings.IndexByte(".^$*+?()[]{}|", re[i]) >= 0:
+			return false
+		default:
+			i++
+		}
+	}
+	return true
+}
+
+func isWordByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c >= 0x80
 }
 
 // literal returns the text a regex matches when it is a plain literal.

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/kubectl-profiles/kubectl-profiles/diag/gen"
+	"github.com/kubectl-profiles/kubectl-profiles/diag/policy"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/profile"
 )
 
@@ -83,8 +84,20 @@ func TestDNF(t *testing.T) {
 	if lit, ok := literal(`/static/app\.css`); !ok || lit != "/static/app.css" {
 		t.Fatalf("literal = %q %v", lit, ok)
 	}
-	if pm := pathMatch("/a|/b"); *pm.Value != "^(?:/a|/b)$" {
-		t.Fatalf("pathMatch = %s", *pm.Value)
+	for re, want := range map[string]string{
+		"/a|/b":              "^(?:/a|/b)$",
+		"/books/[^/]+":       "/books/[^/]+",
+		"/books/[^/]+/edit":  "/books/[^/]+/edit",
+		`/static/.*`:         `/static/.*`,
+		"/a*(ab)*b*":         "^(?:/a*(ab)*b*)$",
+		"/books/[^/]+x":      "^(?:/books/[^/]+x)$",
+		"/books/new":         "/books/new", // Exact
+		`^/api/v1/[^/]+$`:    "^(?:/api/v1/[^/]+)$",
+		`/files/[^/]+\.json`: `^(?:/files/[^/]+\.json)$`,
+	} {
+		if pm := pathMatch(re); *pm.Value != want {
+			t.Errorf("pathMatch(%q) = %s, want %s", re, *pm.Value, want)
+		}
 	}
 }
 
@@ -111,5 +124,22 @@ func TestGRPCRoutes(t *testing.T) {
 	}
 	if !found {
 		t.Fatalf("changes = %q", res.Changes)
+	}
+}
+
+// A regex whose leftmost-first match can end early keeps its meaning: the
+// raw regex would not span /aabab in the proxy, the wrapped one does, so the
+// request keeps its route.
+func TestRegexKeepsAnchoredMeaning(t *testing.T) {
+	raw := []policy.Route{{Name: "r", Rules: []policy.Rule{{Matches: []policy.Match{{Path: "regex:/a*(ab)*b*"}}}}}}
+	if _, ok := gen.MatchPolicy(raw, gen.Request{Method: "GET", Path: "/aabab"}); ok {
+		t.Fatal("the raw regex spans /aabab: the test no longer shows the difference")
+	}
+	res, err := Convert(Input{Profile: sp(route("odd", "", "/a*(ab)*b*")), NoCatchAll: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, changed := res.Compare(gen.Request{Method: "GET", Path: "/aabab"}); changed || d.New.Route != "odd" {
+		t.Fatalf("%+v", d)
 	}
 }
