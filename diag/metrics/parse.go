@@ -96,6 +96,28 @@ func relevant(name string) bool {
 	return false
 }
 
+// used lists the samples Compute reads; other samples of the relevant
+// families (histogram _count/_sum, route_retryable_total, the retry
+// outcome counters) are skipped before parsing, which is most of the cost.
+func used(name string) bool {
+	switch name {
+	case "request_total", "process_start_time_seconds",
+		"route_request_total", "route_response_total", "route_actual_request_total", "route_actual_response_total",
+		"route_response_latency_ms_bucket":
+		return true
+	}
+	fam := strings.TrimPrefix(strings.TrimPrefix(name, "outbound_http_route_"), "outbound_grpc_route_")
+	if fam == name {
+		return false
+	}
+	switch fam {
+	case "request_statuses_total", "request_duration_seconds_bucket", "retry_requests_total",
+		"backend_requests_total", "backend_response_statuses_total", "backend_response_duration_seconds_bucket":
+		return true
+	}
+	return false
+}
+
 // metricName returns the metric or family name a line is about: the first
 // token of a sample line, the third of "# TYPE"/"# HELP" lines, "" for any
 // other comment or a blank line.
@@ -168,7 +190,7 @@ func parse(r io.Reader, lim Limits, keep func(name string, line []byte) bool) (*
 			return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, lim.MaxBytes)
 		}
 		name := metricName(line)
-		if name == "" || !relevant(name) || (keep != nil && !keep(name, line)) {
+		if name == "" || !relevant(name) || (line[0] != '#' && !used(name)) || (keep != nil && !keep(name, line)) {
 			continue
 		}
 		if line[0] != '#' {
