@@ -337,6 +337,12 @@ func (o *Options) Open(ctx context.Context, args []string, errOut io.Writer, std
 	// The idle clock starts when the tap request is sent, not when the
 	// server's response headers arrive (Watch waits for them).
 	s.sent = time.Now()
+	if tc.HeaderWait <= 0 || tc.HeaderWait > o.IdleTimeout {
+		// Watch waits this long for the response headers (a quiet tap
+		// server sends none): no longer than the idle timeout, so that the
+		// hint comes on time; later errors come from Next.
+		tc.HeaderWait = o.IdleTimeout
+	}
 	stream, err := tc.Watch(ctx, req)
 	if err != nil {
 		s.Close()
