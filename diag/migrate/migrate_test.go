@@ -90,10 +90,11 @@ func TestDNF(t *testing.T) {
 		"/books/[^/]+/edit":  "/books/[^/]+/edit",
 		`/static/.*`:         `/static/.*`,
 		"/a*(ab)*b*":         "^(?:/a*(ab)*b*)$",
-		"/books/[^/]+x":      "^(?:/books/[^/]+x)$",
+		"/books/[^/]+x":      "/books/[^/]+x",
 		"/books/new":         "/books/new", // Exact
 		`^/api/v1/[^/]+$`:    "^(?:/api/v1/[^/]+)$",
-		`/files/[^/]+\.json`: `^(?:/files/[^/]+\.json)$`,
+		`/files/[^/]+\.json`: `/files/[^/]+\.json`,
+		"/a+":                "^(?:/a+)$",
 	} {
 		if pm := pathMatch(re); *pm.Value != want {
 			t.Errorf("pathMatch(%q) = %s, want %s", re, *pm.Value, want)
