@@ -1,6 +1,8 @@
 package migrate
 
 import (
+	"math/rand"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -142,5 +144,41 @@ func TestRegexKeepsAnchoredMeaning(t *testing.T) {
 	}
 	if d, changed := res.Compare(gen.Request{Method: "GET", Path: "/aabab"}); changed || d.New.Route != "odd" {
 		t.Fatalf("%+v", d)
+	}
+}
+
+// Property behind segmentRegex: for regexes of literal text and [^/]+ /
+// [^/]* parts (optionally ending in .*), the leftmost-first match spans the
+// path exactly when the anchored regex matches it; pathMatch keeps exactly
+// those unwrapped.
+func TestSegmentRegexProperty(t *testing.T) {
+	rnd := rand.New(rand.NewSource(1))
+	parts := []string{"[^/]+", "[^/]*", "a", "b", "-", `\.`, "ab", "/"}
+	const alpha = "ab-./"
+	for it := 0; it < 20000; it++ {
+		re := "/"
+		for k := 1 + rnd.Intn(4); k > 0; k-- {
+			re += parts[rnd.Intn(len(parts))]
+		}
+		if rnd.Intn(4) == 0 {
+			re += ".*"
+		}
+		if !segmentRegex(re) {
+			t.Fatalf("segmentRegex(%q) = false", re)
+		}
+		path := "/"
+		for k := 1 + rnd.Intn(7); k > 0; k-- {
+			path += string(alpha[rnd.Intn(len(alpha))])
+		}
+		routes := []policy.Route{{Rules: []policy.Rule{{Matches: []policy.Match{{Path: "regex:" + re}}}}}}
+		_, spans := gen.MatchPolicy(routes, gen.Request{Method: "GET", Path: path})
+		if anchored := regexp.MustCompile("^(?:" + re + ")$").MatchString(path); spans != anchored {
+			t.Fatalf("%s on %s: leftmost-first spans %v, anchored %v", re, path, spans, anchored)
+		}
+	}
+	for _, re := range []string{"/a*(ab)*b*", "/a|/b", "/x?", "/(a)", "/a{2}", `/\d+`} {
+		if segmentRegex(re) {
+			t.Errorf("segmentRegex(%q) = true", re)
+		}
 	}
 }
