@@ -261,9 +261,28 @@ func TestExplain(t *testing.T) {
 	if codes(n) != metrics.NoteStaleProfile || !strings.Contains(n[0].Message, "restart deploy/traffic") {
 		t.Errorf("stale: %+v", n)
 	}
+	// ServiceProfiles not readable: no conclusion about staleness.
+	uf := f
+	uf.ProfileUnknown = "serviceprofiles.linkerd.io are not readable in namespace books (RBAC)"
+	if got := codes(metrics.Explain(stale, "outbound", uf)); got != metrics.NoteProfileUnknown {
+		t.Errorf("unknown profile: %s", got)
+	}
 	pol := metrics.Result{Rows: []metrics.Row{{API: metrics.APIHTTPRoute, Route: "r", Requests: 9}}}
 	if got := codes(metrics.Explain(pol, "outbound", sf)); got != metrics.NotePolicyMode {
 		t.Errorf("policy mode: %s", got)
+	}
+	hf := sf
+	hf.PolicyRoutes = 2
+	if got := codes(metrics.Explain(stale, "outbound", hf)); got != metrics.NoteProfileMode {
+		t.Errorf("profile mode: %s", got)
+	}
+	if got := codes(metrics.Explain(stale, "inbound", hf)); got != metrics.NoteInboundPolicy {
+		t.Errorf("inbound with HTTPRoutes: %s", got)
+	}
+	restarted := stale
+	restarted.Restarted = []string{"books/a"}
+	if got := codes(metrics.Explain(restarted, "outbound", sf)); got != metrics.NoteRestarted {
+		t.Errorf("restart: %s", got)
 	}
 }
 

@@ -352,7 +352,13 @@ func (o *Options) plan(ctx context.Context, c *kube.Clients, ns string) (*plan, 
 	}
 	p.facts.PolicyRoutes = -1
 	// The ServiceProfile in effect for the scraped proxies, with get's rules.
-	cands, _, err := kube.ListProfiles(ctx, c.Dynamic, p.filter.FQDN, []string{svc.Namespace, clientNS})
+	cands, partial, err := kube.ListProfiles(ctx, c.Dynamic, p.filter.FQDN, []string{svc.Namespace, clientNS})
+	if errors.Is(err, kube.ErrNoServiceProfileCRD) {
+		cands, err = nil, nil // no CRD: no ServiceProfile anywhere
+	}
+	if err == nil && partial != nil && len(partial.Unreadable) > 0 {
+		err = fmt.Errorf("serviceprofiles.linkerd.io are not readable in namespace %s (RBAC)", strings.Join(partial.Unreadable, ", "))
+	}
 	if err == nil {
 		port := uint32(o.Port)
 		if port == 0 && len(svc.Spec.Ports) > 0 {
