@@ -331,3 +331,25 @@ func mustParse(t *testing.T, text string, f *metrics.Filter) *metrics.Snapshot {
 	}
 	return s
 }
+
+// gRPC routes: grpc_status names, anything but OK (or an error) fails.
+func TestGRPCRoute(t *testing.T) {
+	p := metricstest.NewProxy(1)
+	b := parse(t, p)
+	req := func(status, errLabel string) metricstest.PolicyRequest {
+		r := policyReq("books-grpc", status, errLabel, 0.02, 0)
+		r.GRPC, r.RouteKind = true, "GRPCRoute"
+		return r
+	}
+	p.RecordPolicy(req("OK", ""), 16)
+	p.RecordPolicy(req("NOT_FOUND", ""), 2)
+	p.RecordPolicy(req("UNAVAILABLE", ""), 1)
+	p.RecordPolicy(req("", "RESPONSE_HEADERS_TIMEOUT"), 1)
+	res := metrics.Compute([]metrics.Pair{pair(t, "a", b, parse(t, p), 10*time.Second)}, books)
+	r := row(t, res, metrics.APIGRPCRoute, "books-grpc")
+	if r.Requests != 20 || r.RPS != 2 {
+		t.Errorf("%+v", r)
+	}
+	near(t, "grpc success", r.Success, 16.0/20)
+	near(t, "grpc timeouts", r.TimeoutRate, 1.0/20)
+}
