@@ -77,6 +77,8 @@ type Server struct {
 	frozen *snapshot // see Freeze
 	subs   map[*subscription]struct{}
 	opaque map[string]*opaqueEntry // key ns/name; see state.go
+
+	metrics *metricsState // see metrics.go
 }
 
 type subscription struct {
@@ -104,7 +106,7 @@ func Start(ctx context.Context, kube kubernetes.Interface, dyn dynamic.Interface
 	if opts.Logger == nil {
 		opts.Logger = log.New(nopWriter{}, "", 0)
 	}
-	s := &Server{opts: opts, stop: make(chan struct{}), subs: map[*subscription]struct{}{}, opaque: map[string]*opaqueEntry{}}
+	s := &Server{opts: opts, stop: make(chan struct{}), subs: map[*subscription]struct{}{}, opaque: map[string]*opaqueEntry{}, metrics: newMetricsState()}
 	s.defaultOpaque = parsePorts(opts.DefaultOpaquePorts, nil)
 
 	kf := informers.NewSharedInformerFactory(kube, 10*time.Minute)
@@ -112,14 +114,19 @@ func Start(ctx context.Context, kube kubernetes.Interface, dyn dynamic.Interface
 	df := dynamicinformer.NewDynamicSharedInformerFactory(dyn, 10*time.Minute)
 	spInf := df.ForResource(spGVR).Informer()
 	_, _ = svcInf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(o interface{}) { s.serviceEvent(o, false) },
-		UpdateFunc: func(_, o interface{}) { s.serviceEvent(o, false) },
+		AddFunc: func(o interface{}) { s.serviceEvent(o, false) },
+		UpdateFunc: func(old, o interface{}) {
+			if a, b := old.(*corev1.Service), o.(*corev1.Service); a != nil && b != nil {
+				s.metrics.serviceUpdate(a, b)
+			}
+			s.serviceEvent(o, false)
+		},
 		DeleteFunc: func(o interface{}) { s.serviceEvent(o, true) },
 	})
 	_, _ = spInf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(interface{}) { s.broadcast() },
-		UpdateFunc: func(_, _ interface{}) { s.broadcast() },
-		DeleteFunc: func(interface{}) { s.broadcast() },
+		AddFunc:    func(o interface{}) { s.metrics.profileEvent(o, nil); s.broadcast() },
+		UpdateFunc: func(old, o interface{}) { s.metrics.profileEvent(o, old); s.broadcast() },
+		DeleteFunc: func(o interface{}) { s.metrics.profileEvent(o, nil); s.broadcast() },
 	})
 	s.services, s.profiles = svcInf.GetIndexer(), spInf.GetIndexer()
 	kf.Start(s.stop)
@@ -199,6 +206,9 @@ func (s *Server) GetProfile(req *pb.GetDestination, stream pb.Destination_GetPro
 		return status.Errorf(codes.InvalidArgument, "Invalid authority: %s", req.GetPath())
 	}
 	defer s.unsubscribe(sub)
+	profileName := fmt.Sprintf("%s.%s.svc.%s", name, ns, s.opts.ClusterDomain)
+	overflowed := s.metrics.subscribe(sub, profileName)
+	defer s.metrics.unsubscribe(sub, profileName, overflowed)
 
 	last := ""
 	for {
@@ -217,6 +227,8 @@ func (s *Server) GetProfile(req *pb.GetDestination, stream pb.Destination_GetPro
 		}
 		select {
 		case <-stream.Context().Done():
+			return nil
+		case <-overflowed: // the real server ends the stream with OK
 			return nil
 		case <-sub.notify:
 		}
