@@ -85,7 +85,7 @@ func Explain(res Result, direction string, f Facts) []Note {
 		if direction == "inbound" {
 			add(NoteNoRouteMetrics, "info", "%.0f inbound request(s) reached the proxies but none on a ServiceProfile route: server proxies count routes only for a ServiceProfile they find for the request's name; policy routes (HTTPRoute/GRPCRoute) are counted by client proxies: use --from CLIENT", res.Traffic)
 		} else {
-			add(NoteNoRouteMetrics, "info", "%.0f request(s) to %s went through the proxies but on no route (neither ServiceProfile nor policy route metrics grew): opaque or non-HTTP traffic, or a proxy too old for route metrics", res.Traffic, f.Target)
+			add(NoteNoRouteMetrics, "info", "%.0f request(s) to %s went through the proxies but on no route (neither ServiceProfile nor policy route metrics grew): opaque or non-HTTP traffic, a proxy too old for route metrics, or a cluster domain other than --cluster-domain", res.Traffic, f.Target)
 		}
 	case named == 0 && def > 0:
 		add(NoteDefaultOnly, "info", "traffic matches no route: all %.0f request(s) went to %s; check the routes' conditions against real requests (kubectl profiles unmatched)", def, DefaultRoute)
