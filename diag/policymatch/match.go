@@ -179,6 +179,23 @@ func (m *Matcher) Routes() []policy.Route { return m.src }
 // GRPC says whether the matcher matches gRPC routes.
 func (m *Matcher) GRPC() bool { return m.grpc }
 
+// UsesHeader tells whether any match of the routes reads header name
+// (so a request kept for re-matching needs only those headers).
+func (m *Matcher) UsesHeader(name string) bool {
+	for i := range m.routes {
+		for j := range m.routes[i].rules {
+			for _, x := range m.routes[i].rules[j].matches {
+				for _, h := range x.headers {
+					if strings.EqualFold(h.name, name) {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return false
+}
+
 // Rule is the policy rule res names (nil for NoRoute).
 func (m *Matcher) Rule(res Result) *policy.Rule {
 	if res.Outcome == NoRoute {

@@ -70,9 +70,24 @@ func writeLiteral(b *strings.Builder, s string) {
 // means no route steals an example path of a later route, except that a
 // "{rest}" route (paths over MaxPathLen) may lose paths to earlier ones.
 func Routes(groups []Group) []*profile.RouteSpec {
-	type entry struct {
-		method, template string
+	list := ordered(groups)
+	routes := make([]*profile.RouteSpec, 0, len(list))
+	for _, e := range list {
+		routes = append(routes, &profile.RouteSpec{
+			Name:      RouteName(e.method, e.template),
+			Condition: &profile.RequestMatch{Method: e.method, PathRegex: PathRegex(e.template)},
+		})
 	}
+	return routes
+}
+
+type entry struct {
+	method, template string
+}
+
+// ordered is the (method, template) of every proposed group, without
+// duplicates, most specific first (see Routes).
+func ordered(groups []Group) []entry {
 	seen := make(map[entry]bool, len(groups))
 	var list []entry
 	for _, g := range groups {
@@ -95,14 +110,7 @@ func Routes(groups []Group) []*profile.RouteSpec {
 		}
 		return strings.Compare(a.method, b.method)
 	})
-	routes := make([]*profile.RouteSpec, 0, len(list))
-	for _, e := range list {
-		routes = append(routes, &profile.RouteSpec{
-			Name:      RouteName(e.method, e.template),
-			Condition: &profile.RequestMatch{Method: e.method, PathRegex: PathRegex(e.template)},
-		})
-	}
-	return routes
+	return list
 }
 
 // proposed tells whether Routes gives group g a route: not the other

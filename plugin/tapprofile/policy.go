@@ -114,7 +114,7 @@ func LoadRouteFiles(ctx context.Context, paths []string, stdin io.Reader, cluste
 			if err != nil {
 				return nil, fmt.Errorf("--route %s: %v", at, err)
 			}
-			assumeAccepted(&r.Status.Parents, r.Spec.ParentRefs, r.Namespace)
+			AssumeAccepted(&r.Status.Parents, r.Spec.ParentRefs)
 			for _, rule := range r.Spec.Rules {
 				for _, b := range rule.BackendRefs {
 					backend(r.Namespace, b.Namespace, b.Name, b.Group, b.Kind)
@@ -129,7 +129,7 @@ func LoadRouteFiles(ctx context.Context, paths []string, stdin io.Reader, cluste
 			if err != nil {
 				return nil, fmt.Errorf("--route %s: %v", at, err)
 			}
-			assumeAccepted(&r.Status.Parents, r.Spec.ParentRefs, r.Namespace)
+			AssumeAccepted(&r.Status.Parents, r.Spec.ParentRefs)
 			for _, rule := range r.Spec.Rules {
 				for _, b := range rule.BackendRefs {
 					backend(r.Namespace, b.Namespace, b.Name, b.Group, b.Kind)
@@ -144,9 +144,9 @@ func LoadRouteFiles(ctx context.Context, paths []string, stdin io.Reader, cluste
 	return f, nil
 }
 
-// assumeAccepted gives a route without status an Accepted=True entry per
+// AssumeAccepted gives a route without status an Accepted=True entry per
 // parentRef, as the policy controller writes for a valid parent.
-func assumeAccepted(st *[]gatewayv1.RouteParentStatus, refs []gatewayv1.ParentReference, ns string) {
+func AssumeAccepted(st *[]gatewayv1.RouteParentStatus, refs []gatewayv1.ParentReference) {
 	if len(*st) > 0 {
 		return
 	}
@@ -158,11 +158,7 @@ func assumeAccepted(st *[]gatewayv1.RouteParentStatus, refs []gatewayv1.ParentRe
 
 // Policy implements PolicySource.
 func (f *RouteFiles) Policy(_ context.Context, k Key) (*dpolicy.Policy, string, error) {
-	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: k.Namespace, Name: k.Service},
-		Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: int32(k.Port)}}}}
-	c := &dpolicy.Cluster{Services: append([]*corev1.Service{svc}, f.backends...), HTTPRoutes: f.http, GRPCRoutes: f.grpc}
-	exp := dpolicy.Expect(dpolicy.Target{Service: svc, Port: int32(k.Port), ClientNamespace: k.ClientNamespace, Authority: true},
-		c, dpolicy.Options{ClusterDomain: f.ClusterDomain})
+	exp := ExpectFromRoutes(k, f.ClusterDomain, f.http, f.grpc, f.backends)
 	note := ""
 	if len(exp.Routes) == 0 {
 		note = fmt.Sprintf("no --route file names Service %s/%s: treating it as having no HTTPRoutes (the default route)", k.Namespace, k.Service)
@@ -174,4 +170,17 @@ func (f *RouteFiles) Policy(_ context.Context, k Key) (*dpolicy.Policy, string, 
 		}
 	}
 	return exp.Policy, strings.TrimSpace(note), nil
+}
+
+// ExpectFromRoutes is what the policy controller serves for lookup k when
+// these are all the routes (diag/policy.Expect): the target Service has
+// the looked-up port with no appProtocol and no ClusterIP (so no
+// undefined-port check); services are the other Services that exist
+// (backends).
+func ExpectFromRoutes(k Key, clusterDomain string, http []dpolicy.HTTPRoute, grpc []*dpolicy.GRPCRoute, services []*corev1.Service) dpolicy.Expected {
+	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: k.Namespace, Name: k.Service},
+		Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: int32(k.Port)}}}}
+	c := &dpolicy.Cluster{Services: append([]*corev1.Service{svc}, services...), HTTPRoutes: http, GRPCRoutes: grpc}
+	return dpolicy.Expect(dpolicy.Target{Service: svc, Port: int32(k.Port), ClientNamespace: k.ClientNamespace, Authority: true},
+		c, dpolicy.Options{ClusterDomain: clusterDomain})
 }
