@@ -26,6 +26,12 @@ type Input struct {
 	ClusterDomain string
 	// Port the routes attach to (0: every port).
 	Port int32
+	// Overrides are the namespaces holding a ServiceProfile with the same
+	// name (client-side overrides: clients there use it instead), and
+	// OverridesUnknown says why they could not all be listed ("" when they
+	// were, or when the profile comes from a file).
+	Overrides        []string
+	OverridesUnknown string
 	// Kind is KindHTTPRoute (default) or KindGRPCRoute.
 	Kind string
 	// RuleTimeouts writes timeouts as rules[].timeouts.request (Linkerd

@@ -2,6 +2,7 @@ package migrate
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -272,6 +273,24 @@ func (r *Result) staticChanges(in Input, catchAll bool) {
 		add("dstOverrides (traffic split) not converted: write them as backendRefs with weights on the rules")
 	}
 	add("inbound per-route metrics disappear: the server's proxies no longer label requests with rt_route (route_* series from the ServiceProfile); clients get outbound_http_route_* series (outbound_grpc_route_* for GRPCRoutes) labelled route_name=<route name> instead")
+	for _, ns := range in.Overrides {
+		add("clients in namespace %s use their own ServiceProfile %s/%s (a client-side override) and keep using it until it is deleted too: migrate it separately, as routes in %s (consumer routes apply only to clients in their namespace, in addition to the Service's own routes)", ns, ns, sp.Name, ns)
+	}
+	if in.OverridesUnknown != "" {
+		add("client-side overrides not checked: %s", in.OverridesUnknown)
+	}
+	if in.Service != nil {
+		var own []string
+		for k, v := range in.Service.Annotations {
+			if strings.HasPrefix(k, "retry.linkerd.io/") || strings.HasPrefix(k, "timeout.linkerd.io/") {
+				own = append(own, k+"="+v)
+			}
+		}
+		sort.Strings(own)
+		if len(own) > 0 {
+			add("the Service's own %s start to apply to every rule without its own retry or timeout settings, including the catch-all rule (ignored while the ServiceProfile is in use)", strings.Join(own, ", "))
+		}
+	}
 	accrual := ""
 	if in.Service != nil {
 		accrual = in.Service.Annotations[policy.AnnotationFailureAccrual]

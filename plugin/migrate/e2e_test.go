@@ -27,7 +27,7 @@ kind: Service
 metadata:
   name: cart
   namespace: shop
-  annotations: {balancer.linkerd.io/failure-accrual: consecutive}
+  annotations: {balancer.linkerd.io/failure-accrual: consecutive, timeout.linkerd.io/request: 5s}
 spec:
   ports: [{name: http, port: 8080}]
 ---
@@ -42,6 +42,18 @@ spec:
   - name: POST /cart
     condition: {method: POST, pathRegex: /cart}
     timeout: 2s
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: frontend}
+---
+apiVersion: linkerd.io/v1alpha2
+kind: ServiceProfile
+metadata: {name: cart.shop.svc.cluster.local, namespace: frontend}
+spec:
+  routes:
+  - name: everything
+    condition: {pathRegex: '.*'}
 `
 
 // svc/NAME reads the ServiceProfile and the Service from a real API server:
@@ -59,8 +71,14 @@ func TestMigrateFromCluster(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	clitest.Golden(t, "testdata/cluster.golden", "== stdout\n"+out+"== stderr\n"+errOut)
-	if !strings.Contains(errOut, "circuit breaking starts to apply: the Service sets balancer.linkerd.io/failure-accrual=consecutive") {
-		t.Errorf("report misses the Service's failure accrual:\n%s", errOut)
+	for _, want := range []string{
+		"circuit breaking starts to apply: the Service sets balancer.linkerd.io/failure-accrual=consecutive",
+		"clients in namespace frontend use their own ServiceProfile frontend/cart.shop.svc.cluster.local",
+		"the Service's own timeout.linkerd.io/request=5s start to apply",
+	} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("report misses %q:\n%s", want, errOut)
+		}
 	}
 
 	_, errOut, code = clitest.Run("", "--kubeconfig", env.Kubeconfig, "migrate", "svc/nothing", "-n", "shop")

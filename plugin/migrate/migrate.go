@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"time"
 
@@ -121,7 +122,7 @@ func (o *Options) Run(ctx context.Context) error {
 	if o.File != "" {
 		in.Profile, err = o.readFile(ctx)
 	} else {
-		in.Profile, in.Service, err = o.readCluster(ctx)
+		in.Profile, in.Service, in.Overrides, in.OverridesUnknown, err = o.readCluster(ctx)
 	}
 	if err != nil {
 		return err
@@ -236,40 +237,49 @@ func (o *Options) readFile(ctx context.Context) (*profile.ServiceProfile, error)
 	return nil, &cli.Error{Code: cli.ExitError, Err: fmt.Errorf("%s holds %d ServiceProfiles: migrate one at a time", o.File, len(found))}
 }
 
-func (o *Options) readCluster(ctx context.Context) (*profile.ServiceProfile, *corev1.Service, error) {
+// readCluster reads the ServiceProfile in the Service's namespace, the
+// Service (nil when missing) and the namespaces of client-side overrides.
+func (o *Options) readCluster(ctx context.Context) (sp *profile.ServiceProfile, svc *corev1.Service, overrides []string, unknown string, err error) {
 	c, err := kube.NewClients(o.Flags)
 	if err != nil {
-		return nil, nil, &cli.Error{Code: cli.ExitError, Err: err}
+		return nil, nil, nil, "", &cli.Error{Code: cli.ExitError, Err: err}
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
 	ns := c.Namespace
-	svc, err := c.Kube.CoreV1().Services(ns).Get(ctx, o.service, metav1.GetOptions{})
+	svc, err = c.Kube.CoreV1().Services(ns).Get(ctx, o.service, metav1.GetOptions{})
 	switch {
 	case apierrors.IsNotFound(err):
 		svc = nil
 	case err != nil:
-		return nil, nil, &cli.Error{Code: cli.ExitError, Err: kube.Explain(err, "reading Service "+ns+"/"+o.service)}
+		return nil, nil, nil, "", &cli.Error{Code: cli.ExitError, Err: kube.Explain(err, "reading Service "+ns+"/"+o.service)}
 	}
 	fqdn := profile.FQDN(o.service, ns, o.ClusterDomain)
-	objs, _, err := kube.ListProfiles(ctx, c.Dynamic, fqdn, []string{ns})
+	objs, partial, err := kube.ListProfiles(ctx, c.Dynamic, fqdn, []string{ns})
 	if err != nil {
-		return nil, nil, &cli.Error{Code: cli.ExitError, Err: kube.Explain(err, "reading ServiceProfiles")}
+		return nil, nil, nil, "", &cli.Error{Code: cli.ExitError, Err: kube.Explain(err, "reading ServiceProfiles")}
+	}
+	if partial != nil {
+		unknown = partial.Warning("client-side overrides in other namespaces are not known")
 	}
 	for _, p := range objs {
 		if p.Namespace != ns {
+			overrides = append(overrides, p.Namespace)
 			continue
 		}
 		if p.DecodeErr != nil {
-			return nil, nil, &cli.Error{Code: cli.ExitError, Err: fmt.Errorf("ServiceProfile %s/%s cannot be decoded by the control plane (%v): proxies do not use it; nothing to migrate from", ns, fqdn, p.DecodeErr)}
+			return nil, nil, nil, "", &cli.Error{Code: cli.ExitError, Err: fmt.Errorf("ServiceProfile %s/%s cannot be decoded by the control plane (%v): proxies do not use it; nothing to migrate from", ns, fqdn, p.DecodeErr)}
 		}
-		sp := p.Profile
+		sp = p.Profile
 		if sp.Namespace == "" {
 			sp.Namespace = ns
 		}
-		return sp, svc, nil
 	}
-	return nil, nil, &cli.Error{Code: cli.ExitError, Err: fmt.Errorf("no ServiceProfile %s in namespace %s: nothing to migrate (use -f for a file)", fqdn, ns)}
+	if sp == nil {
+		return nil, nil, nil, "", &cli.Error{Code: cli.ExitError, Err: fmt.Errorf("no ServiceProfile %s in namespace %s: nothing to migrate (use -f for a file)", fqdn, ns)}
+	}
+	sort.Strings(overrides)
+	return sp, svc, overrides, unknown, nil
 }
 
 // replay reads the capture and compares every request to the Service.
