@@ -28,6 +28,10 @@ const (
 	// Served: one live GetProfile lookup and what the destination answered.
 	// Only `get` has it.
 	Served
+	// PolicyPath: what the policy controller indexes for one Service port
+	// and client (routes, statuses, Service annotations) and, for `get`,
+	// what it served (Facts.PolicyPath).
+	PolicyPath
 )
 
 // Analyzer is one rule: the codes it may emit, the facts it needs and a

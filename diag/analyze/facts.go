@@ -55,6 +55,9 @@ type Facts struct {
 	// Served: one live lookup.
 	Lookup *Lookup
 
+	// PolicyPath: the policy half (see PolicyFacts).
+	PolicyPath *PolicyFacts
+
 	schema []schemaIssue // walkSchema(Doc), computed once
 }
 

@@ -3,6 +3,9 @@ package analyze
 import (
 	"fmt"
 	"sort"
+	"strings"
+
+	dpolicy "github.com/kubectl-profiles/kubectl-profiles/diag/policy"
 
 	"github.com/kubectl-profiles/kubectl-profiles/diag/model"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/source"
@@ -45,5 +48,35 @@ var _ = register(Analyzer{
 				"HTTPRoute %s/%s (%s) is attached to Service %s/%s%s but %s ignore it: %s has routes or dstOverrides, which take precedence; move the routes to one of them",
 				h.Namespace, h.Name, h.Group, svc.Namespace, svc.Name, port, who, f.Subject())
 		}
+		maskedPolicy(f, e, svc.Namespace, svc.Name, who)
 	},
 })
+
+// maskedPolicy extends the rule to the rest of the policy path, when its
+// facts are known: GRPCRoutes served for the port and the Service's retry,
+// timeout and failure-accrual annotations are ignored too.
+func maskedPolicy(f *Facts, e *Emitter, ns, name, who string) {
+	p := f.PolicyPath
+	if p == nil {
+		return
+	}
+	for _, v := range p.Expected.Routes {
+		if v.Kind == "GRPCRoute" && v.Reason == dpolicy.ReasonServed {
+			e.At(CodeHTTPRouteIgnored, source.Path{"spec"},
+				"GRPCRoute %s/%s is attached to Service %s/%s but %s ignore it: %s has routes or dstOverrides, which take precedence",
+				v.Namespace, v.Name, ns, name, who, f.Subject())
+		}
+	}
+	var keys []string
+	for k := range p.Target.Service.Annotations {
+		if strings.HasPrefix(k, "retry.linkerd.io/") || strings.HasPrefix(k, "timeout.linkerd.io/") || strings.Contains(k, "linkerd.io/failure-accrual") {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) > 0 {
+		sort.Strings(keys)
+		e.At(CodeHTTPRouteIgnored, source.Path{"spec"},
+			"Service %s/%s has %s, but %s ignore them: %s has routes or dstOverrides, so the policy path (and its retries, timeouts and failure accrual) is not used; move the routes to HTTPRoutes or remove the ServiceProfile's routes",
+			ns, name, strings.Join(keys, ", "), who, f.Subject())
+	}
+}

@@ -8,6 +8,10 @@ var _ = register(Analyzer{
 	Codes: []string{CodeLookupFailed},
 	Needs: []Scope{Served},
 	Run: func(f *Facts, e *Emitter) {
+		if p := f.PolicyPath; p != nil && p.Asked && p.Err != nil && !p.NoPolicy {
+			e.At(CodeLookupFailed, nil, "the policy lookup failed (%v): which routes, retries and timeouts proxies get on the policy path for port %d is unknown; check --policy-addr or the port-forward to port 8090 of linkerd-destination, then run again",
+				p.Err, f.Lookup.Port)
+		}
 		l := f.Lookup
 		// The error the Service calls for (ExternalName) is service-rejected;
 		// any other error, even for such a Service, is a failed lookup.

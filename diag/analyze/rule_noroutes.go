@@ -11,7 +11,11 @@ var _ = register(Analyzer{
 		if f.HasRoutes() || f.Unservable != nil {
 			return
 		}
+		uses := "policy routes (HTTPRoutes)"
+		if p := f.PolicyPath; p != nil && p.Decision != nil {
+			uses = "client policy (" + p.Decision.Reason + ")"
+		}
 		e.At(CodeProfileWithoutRoutes, source.Path{"spec"},
-			"%s has neither routes nor dstOverrides: proxies ignore it and use policy routes (HTTPRoutes), so its retryBudget has no effect", f.Subject())
+			"%s has neither routes nor dstOverrides: proxies ignore it and use %s, so its retryBudget has no effect", f.Subject(), uses)
 	},
 })

@@ -21,8 +21,12 @@ var _ = register(Analyzer{
 		l := f.Lookup
 		svc := l.Service
 		if l.Outcome.Source == expect.SourceNone {
-			e.At(CodePortNotOnService, nil, "port %d is not a port of Service %s/%s (ports: %s): the destination sends an empty profile and proxies use policy routes; pass --port with a service port",
-				l.Port, svc.Namespace, svc.Name, portList(svc))
+			then := "proxies use policy routes"
+			if p := f.PolicyPath; p != nil && !p.Target.Authority {
+				then = "the policy controller serves the undefined-port policy, so the proxy forbids the connection (Linkerd 2.19+)"
+			}
+			e.At(CodePortNotOnService, nil, "port %d is not a port of Service %s/%s (ports: %s): the destination sends an empty profile and %s; pass --port with a service port",
+				l.Port, svc.Namespace, svc.Name, portList(svc), then)
 			return
 		}
 		if l.Served != nil && l.Outcome.Source != expect.SourceRejected && gproto.Equal(l.Served, translate.PortNotOnService()) {

@@ -10,6 +10,7 @@ import (
 	"github.com/kubectl-profiles/kubectl-profiles/diag/drift"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/expect"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/finding"
+	dpolicy "github.com/kubectl-profiles/kubectl-profiles/diag/policy"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/profile"
 )
 
@@ -33,6 +34,8 @@ type Input struct {
 	// HTTPRoutes attached to this Service.
 	HTTPRoutes []HTTPRoute
 	Lookups    []PortLookup
+	// Policy is the policy half's input; nil: not looked at.
+	Policy *PolicyInput
 }
 
 // NamespacedName names an object.
@@ -48,6 +51,11 @@ type PortLookup struct {
 	// Err is nil when Served is set; ErrSilent (possibly wrapped) when the
 	// server sent nothing in time; any other error otherwise.
 	Err error
+	// Policy is the policy controller's answer (Input.Policy set): nil
+	// with PolicyErr when the lookup failed; PolicyErr wraps NoPolicy
+	// (see PolicyInput) when the controller has no policy for the target.
+	Policy    *dpolicy.Policy
+	PolicyErr error
 }
 
 // Build assembles the report.
@@ -109,10 +117,15 @@ func buildPort(in Input, l PortLookup) PortReport {
 	if p.Lookup.Result == ResultError {
 		facts.Err = l.Err
 	}
+	af := analyze.LookupFacts(facts, in.ClusterDomain, in.HTTPRoutes)
+	if in.Policy != nil {
+		af.Scope |= analyze.PolicyPath
+		af.PolicyPath = buildPolicy(in, l, &p)
+	}
 	// The same analyzers as check, over what this lookup shows. Always a
 	// list, never null: scripts take len(findings).
 	p.Findings = []finding.Finding{}
-	for _, is := range analyze.Run(analyze.LookupFacts(facts, in.ClusterDomain, in.HTTPRoutes)) {
+	for _, is := range analyze.Run(af) {
 		p.Findings = append(p.Findings, is.Finding)
 	}
 	finding.Sort(p.Findings)

@@ -13,6 +13,7 @@ import (
 	"github.com/kubectl-profiles/kubectl-profiles/diag/drift"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/expect"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/finding"
+	dpolicy "github.com/kubectl-profiles/kubectl-profiles/diag/policy"
 )
 
 // Report is the documented JSON/YAML contract of `get` (see README).
@@ -55,6 +56,12 @@ type PortReport struct {
 	Expected json.RawMessage   `json:"expected"`
 	Drift    []drift.Change    `json:"drift"`
 	Findings []finding.Finding `json:"findings"`
+	// Mode is the API the proxy uses for this port and client
+	// (serviceprofile | policy), ModeReason why; Policy is the policy half.
+	// All three are absent when the policy path was not looked at.
+	Mode       dpolicy.Mode  `json:"mode,omitempty"`
+	ModeReason string        `json:"modeReason,omitempty"`
+	Policy     *PolicyReport `json:"policy,omitempty"`
 
 	// The decoded messages, for rendering; not part of the contract.
 	ServedProfile   *pb.DestinationProfile `json:"-"`
