@@ -175,6 +175,13 @@ func ParseFor(r io.Reader, lim Limits, f Filter) (*Snapshot, error) {
 }
 
 func parse(r io.Reader, lim Limits, keep func(name string, line []byte) bool) (*Snapshot, error) {
+	return parseSelected(r, lim, func(name string, line []byte) bool {
+		return relevant(name) && (line[0] == '#' || used(name)) && (keep == nil || keep(name, line))
+	})
+}
+
+// parseSelected parses the lines sel keeps (name: see metricName).
+func parseSelected(r io.Reader, lim Limits, sel func(name string, line []byte) bool) (*Snapshot, error) {
 	if lim.MaxBytes <= 0 || lim.MaxSeries <= 0 {
 		lim = DefaultLimits
 	}
@@ -190,7 +197,7 @@ func parse(r io.Reader, lim Limits, keep func(name string, line []byte) bool) (*
 			return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, lim.MaxBytes)
 		}
 		name := metricName(line)
-		if name == "" || !relevant(name) || (line[0] != '#' && !used(name)) || (keep != nil && !keep(name, line)) {
+		if name == "" || !sel(name, line) {
 			continue
 		}
 		if line[0] != '#' {
