@@ -601,3 +601,32 @@ func TestSilentProxyIsBounded(t *testing.T) {
 		t.Errorf("the other pod is not reported:\n%s", out)
 	}
 }
+
+// A route name with a quote corrupts the legacy exposition (the proxy does
+// not escape it): that pod is listed as unparseable, without a useless
+// port-forward (it would read the same text); the other pod is reported.
+func TestUnparseableExposition(t *testing.T) {
+	useFakeClock(t)
+	w := newWorld(t)
+	w.service("webapp", 7000, "webapp")
+	w.deployment("webapp")
+	dst := strings.ReplaceAll(fqdn, "NS", w.ns)
+	bad := metricstest.NewProxy(1)
+	bad.RecordSP(metricstest.SPRequest{Direction: "inbound", Dst: dst, Route: `GET /"quoted"`, Status: 200, LatencyMs: 1}, 1)
+	w.pod("webapp", "webapp-5d9c7b-a", &metricstest.Server{Proxy: metricstest.NewProxy(1)}, podOpt{})
+	w.pod("webapp", "webapp-5d9c7b-b", &metricstest.Server{Proxy: bad}, podOpt{})
+	forwards := 0
+	old := *routes.TestPortForward
+	*routes.TestPortForward = func(context.Context, *rest.Config, *corev1.Pod, int, time.Duration) (string, func(), error) {
+		forwards++
+		return "", nil, fmt.Errorf("not expected")
+	}
+	t.Cleanup(func() { *routes.TestPortForward = old })
+	out, errOut, code := w.run("routes", "svc/webapp")
+	if code != 4 || forwards != 0 {
+		t.Fatalf("exit %d, %d port-forwards: %s\n%s", code, forwards, errOut, out)
+	}
+	if !strings.Contains(out, "webapp-5d9c7b-b   unparseable metrics:") || !strings.Contains(out, "(via pod-proxy)") {
+		t.Errorf("unparseable pod not listed:\n%s", out)
+	}
+}

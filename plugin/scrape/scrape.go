@@ -6,7 +6,6 @@
 package scrape
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -152,35 +151,39 @@ func (s *Scraper) One(ctx context.Context, pod *corev1.Pod) Result {
 		return res
 	}
 	port, _ := AdminPort(pod)
-	body, perr := s.viaPodProxy(ctx, pod, port)
+	snap, perr := s.viaPodProxy(ctx, pod, port)
 	res.Via = ViaPodProxy
-	if perr != nil && ctx.Err() == nil {
+	var pe *parseError
+	switch {
+	case errors.As(perr, &pe):
+		// The proxy answered: another path would read the same text.
+	case perr != nil && ctx.Err() == nil:
 		var ferr error
-		body, ferr = s.viaPortForward(ctx, pod, port)
+		snap, ferr = s.viaPortForward(ctx, pod, port)
 		res.Via = ViaPortForward
-		if ferr != nil {
+		if ferr != nil && !errors.As(ferr, &pe) {
 			res.Err = fmt.Errorf("pod proxy: %v; port-forward: %v", perr, ferr)
 			return res
 		}
-	} else if perr != nil {
+		perr = ferr
+	case perr != nil:
 		res.Err = fmt.Errorf("interrupted: %v", perr)
 		return res
 	}
-	res.At = s.now()
-	var snap *metrics.Snapshot
-	var err error
-	if s.Filter != nil {
-		snap, err = metrics.ParseFor(bytes.NewReader(body), s.limits(), *s.Filter)
-	} else {
-		snap, err = metrics.Parse(bytes.NewReader(body), s.limits())
-	}
-	if err != nil {
-		res.Err = fmt.Errorf("%v (via %s)", err, res.Via)
+	if perr != nil {
+		res.Err = fmt.Errorf("%v (via %s)", perr, res.Via)
 		return res
 	}
+	res.At = s.now()
 	res.Snap = snap
 	return res
 }
+
+// parseError: the proxy answered 200 but its exposition could not be
+// used (unparseable or over the limits).
+type parseError struct{ err error }
+
+func (e *parseError) Error() string { return e.err.Error() }
 
 func (s *Scraper) now() time.Time {
 	if s.Now != nil {
@@ -209,7 +212,7 @@ func (s *Scraper) httpClient() (*http.Client, error) {
 }
 
 // viaPodProxy GETs the metrics through the API server's pod proxy.
-func (s *Scraper) viaPodProxy(ctx context.Context, pod *corev1.Pod, port int) ([]byte, error) {
+func (s *Scraper) viaPodProxy(ctx context.Context, pod *corev1.Pod, port int) (*metrics.Snapshot, error) {
 	hc, err := s.httpClient()
 	if err != nil {
 		return nil, err
@@ -231,7 +234,7 @@ func (s *Scraper) viaPodProxy(ctx context.Context, pod *corev1.Pod, port int) ([
 }
 
 // viaPortForward GETs the metrics over a port-forward to the admin port.
-func (s *Scraper) viaPortForward(ctx context.Context, pod *corev1.Pod, port int) ([]byte, error) {
+func (s *Scraper) viaPortForward(ctx context.Context, pod *corev1.Pod, port int) (*metrics.Snapshot, error) {
 	pf := s.PortForward
 	if pf == nil {
 		pf = kube.PortForward
@@ -268,18 +271,25 @@ func (s *Scraper) explainTransport(ctx context.Context, err error, who string) e
 	return errors.New(firstLine(err.Error()))
 }
 
-// read returns the body of a 200, or says who refused and what to do.
-func (s *Scraper) read(ctx context.Context, resp *http.Response, viaAPIServer bool) ([]byte, error) {
-	lim := s.limits()
+// read parses the body of a 200 as it arrives (only the lines that can
+// matter are kept: memory follows the target, not the exposition), or
+// says who refused and what to do.
+func (s *Scraper) read(ctx context.Context, resp *http.Response, viaAPIServer bool) (*metrics.Snapshot, error) {
 	if resp.StatusCode == http.StatusOK {
-		body, err := io.ReadAll(io.LimitReader(resp.Body, lim.MaxBytes+1))
-		if err != nil {
+		var snap *metrics.Snapshot
+		var err error
+		if s.Filter != nil {
+			snap, err = metrics.ParseFor(resp.Body, s.limits(), *s.Filter)
+		} else {
+			snap, err = metrics.Parse(resp.Body, s.limits())
+		}
+		switch {
+		case err != nil && ctx.Err() != nil:
 			return nil, s.explainTransport(ctx, err, "the proxy")
+		case err != nil:
+			return nil, &parseError{err}
 		}
-		if int64(len(body)) > lim.MaxBytes {
-			return nil, fmt.Errorf("%w: more than %d bytes", metrics.ErrTooLarge, lim.MaxBytes)
-		}
-		return body, nil
+		return snap, nil
 	}
 	head, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	// The API server's own refusals are Status objects; an answer of the
