@@ -260,6 +260,25 @@ func TestTapThroughKubeAPIServer(t *testing.T) {
 		}
 	})
 
+	t.Run("unmatched in policy mode against the test policy controller", func(t *testing.T) {
+		out, errOut, code := runAs(t, admin, append([]string{"unmatched", "deploy/webapp-policy", "--to", "svc/authors", "-o", "yaml"}, base...)...)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		// The same proposal as from the files.
+		want, err := os.ReadFile("../unmatched/testdata/policy/authors.golden")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out != string(want) {
+			t.Errorf("got\n%s\nwant\n%s", out, want)
+		}
+		_, errOut, code = runAs(t, admin, append([]string{"unmatched", "deploy/quiet", "--duration", "1s"}, base...)...)
+		if code != 5 || !strings.Contains(errOut, "\nerror: no requests seen in 1s (") {
+			t.Errorf("unmatched that saw nothing: exit %d: %s", code, errOut)
+		}
+	})
+
 	t.Run("duration ending a tap that saw nothing is exit 5, said on stderr", func(t *testing.T) {
 		start := time.Now()
 		out, errOut, code := runAs(t, admin, append([]string{"tap", "deploy/quiet", "--duration", "1s"}, base...)...)

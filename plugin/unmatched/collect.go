@@ -48,6 +48,9 @@ type collector struct {
 	// lookup is the profile lookup of the Service's first unmatched
 	// request: the profile in effect for it is the base of -o yaml.
 	lookup map[Service]tapprofile.Key
+	// policy: lookups in policy mode, with the requests kept to verify
+	// the proposed route.
+	policy map[tapprofile.Key]*policyState
 }
 
 type pending struct {
@@ -64,7 +67,7 @@ type ringSlot struct {
 func newCollector(want tapclient.Direction, only *Service) *collector {
 	return &collector{want: want, only: only, groupers: map[Service]*template.Grouper{},
 		pending: map[tapclient.Key]pending{}, ring: make([]ringSlot, maxPending),
-		hasRoutes: map[Service]bool{}, lookup: map[Service]tapprofile.Key{}}
+		hasRoutes: map[Service]bool{}, lookup: map[Service]tapprofile.Key{}, policy: map[tapprofile.Key]*policyState{}}
 }
 
 // request handles a request event and its classification.
@@ -80,6 +83,19 @@ func (c *collector) request(ev *tapclient.Event, res tapprofile.Result) {
 	svc := Service{Name: res.Key.Service, Namespace: res.Key.Namespace}
 	if c.only != nil && svc != *c.only {
 		c.c.other.Add(1)
+		return
+	}
+	if res.Status == tapprofile.PolicyMatched && res.Matcher.Routes()[res.Match.Route].Default != "" {
+		// Client policy without user routes: the default route takes every
+		// request, as a Service without ServiceProfile routes. Counted as
+		// unmatched, with a ServiceProfile proposed, as before policy mode.
+		res.Status = tapprofile.NoRoutes
+	}
+	if res.Status == tapprofile.PolicyMatched || res.Status == tapprofile.PolicyNoRoute {
+		c.keepPolicy(ev, res)
+	}
+	if res.Status == tapprofile.PolicyMatched {
+		c.c.matched.Add(1)
 		return
 	}
 	g := c.groupers[svc]

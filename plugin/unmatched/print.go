@@ -39,6 +39,8 @@ func (o *Options) print(s *tapsession.Session, c *collector, elapsed time.Durati
 		}
 	}
 	switch {
+	case t.Requests == 0 && s.NothingSeen(o.sampleDuration()) != nil:
+		return s.NothingSeen(o.sampleDuration())
 	case t.Requests == 0:
 		return &cli.Error{Code: cli.ExitError, Err: fmt.Errorf("%s: nothing was classified, so this is no evidence that every request matches a route%s",
 			o.nothingSeen(s, elapsed), o.otherDirection(s, c))}
@@ -149,6 +151,15 @@ func statusCodes(g template.Group) string {
 func (o *Options) printYAML(w io.Writer, c *collector, svcs []Service, files *tapprofile.Files) error {
 	for i, svc := range svcs {
 		groups := c.groupers[svc].Groups()
+		if st := c.policy[c.lookup[svc]]; st != nil {
+			if i > 0 {
+				fmt.Fprintln(w, "---")
+			}
+			if err := o.printPolicyYAML(w, svc, c.lookup[svc], st, groups); err != nil {
+				return err
+			}
+			continue
+		}
 		sp := template.ProfileFor(svc.Name, svc.Namespace, o.Dest.ClusterDomain, groups)
 		fresh := len(sp.Spec.Routes)
 		var base *profile.ServiceProfile

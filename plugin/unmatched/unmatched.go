@@ -134,11 +134,7 @@ func (o *Options) Validate() error {
 // Run samples and prints.
 func (o *Options) Run(ctx context.Context) error {
 	if o.File == "" {
-		d := o.Duration
-		if d == 0 && o.Requests == 0 {
-			d = DefaultDuration
-		}
-		if d > 0 {
+		if d := o.sampleDuration(); d > 0 {
 			var cancel context.CancelFunc
 			ctx, cancel = context.WithTimeout(ctx, d)
 			defer cancel()
@@ -168,6 +164,14 @@ func (o *Options) Run(ctx context.Context) error {
 		return err
 	}
 	return runErr
+}
+
+// sampleDuration is how long a live run samples (0: until --requests).
+func (o *Options) sampleDuration() time.Duration {
+	if o.Duration == 0 && o.Requests == 0 {
+		return DefaultDuration
+	}
+	return o.Duration
 }
 
 // scope decides which requests count: inbound ones unless --to is given,
