@@ -322,8 +322,9 @@ func (c *Classifier) fetch(ctx context.Context, e *entry, timeout time.Duration)
 		e.prof, e.reason = nil, ReasonStopped
 		return
 	case perr != nil:
-		if dp != nil && dpolicy.Decide(dp, nil).Mode == dpolicy.ModeServiceProfile {
-			return // the profile decides whatever the policy says (protocol aside)
+		if d := dpolicy.Decide(dp, nil); dp != nil && d.Mode == dpolicy.ModeServiceProfile {
+			e.decision = &d // the profile decides whatever the policy says (protocol aside)
+			return
 		}
 		e.polErr, e.prof, e.reason = perr, nil, ReasonPolicyFailed
 		return
