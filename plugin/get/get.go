@@ -58,6 +58,8 @@ type Options struct {
 	Concurrency   int
 	NoProgress    bool
 
+	watch watchFlags // watch.go, ctrlplane.go
+
 	args []string
 }
 
@@ -87,6 +89,7 @@ Without a name, audits every Service that has a ServiceProfile in -n NAMESPACE, 
 	f.BoolVar(&o.AllServices, "all-services", false, "when auditing, include Services that have no ServiceProfile")
 	f.IntVar(&o.Concurrency, "concurrency", 32, "how many lookups run at once over the single gRPC connection")
 	f.BoolVar(&o.NoProgress, "no-progress", false, "do not print progress on stderr during long audits")
+	o.addWatchFlags(f)
 	_ = cmd.RegisterFlagCompletionFunc("from", completion.CompleteResources(flags, completion.Workloads...))
 	_ = cmd.RegisterFlagCompletionFunc("from-namespace", completion.CompleteNamespaces(flags))
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "wide", "json", "yaml"}, cobra.ShellCompDirectiveNoFileComp))
@@ -127,7 +130,7 @@ func (o *Options) Validate() error {
 	if len(o.args) > 0 && o.AllServices {
 		return cli.Usagef("--all-services only applies when auditing (no Service names)")
 	}
-	return nil
+	return o.validateWatch()
 }
 
 // checkFrom accepts --from KIND/NAME where KIND has pods (a pod or a
@@ -174,6 +177,9 @@ func (o *Options) Run(ctx context.Context) error {
 	svcs, err := o.resolveServices(runCtx, c.Kube, c.Namespace)
 	if err != nil {
 		return interrupted(ctx, err)
+	}
+	if o.watch.Watch {
+		return o.runWatch(runCtx, eng, svcs) // Ctrl-C ends it with exit 0
 	}
 	res, err := eng.Get(runCtx, svcs)
 	if err != nil {
