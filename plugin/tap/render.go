@@ -22,7 +22,7 @@ const UnknownRoute = "?"
 // when the proxy applies no route (exactly when it reports none), or
 // UnknownRoute.
 func routeOf(res tapprofile.Result) string {
-	if res.Mode == dpolicy.ModePolicy {
+	if res.Mode == dpolicy.ModePolicy && res.Status != tapprofile.Unknown {
 		return "" // the proxy reports no route for policy-routed requests
 	}
 	switch res.Status {

@@ -31,7 +31,10 @@ const example = `  # Tap a deployment; every line ends with the route its proxy 
   kubectl profiles tap deploy/webapp -o json > capture.json
 
   # Offline: replay a capture against a ServiceProfile file, no cluster needed
-  kubectl profiles tap --file capture.json --profile books-sp.yaml -n booksapp`
+  kubectl profiles tap --file capture.json --profile books-sp.yaml -n booksapp
+
+  # Offline, policy mode: which HTTPRoute rule each call to authors hits, and which get a 404
+  kubectl profiles tap --file capture.json --route authors-routes.yaml -n booksapp --to svc/authors -o wide`
 
 // Options are the flags of tap.
 type Options struct {
@@ -59,8 +62,18 @@ rt_route is empty when the proxy applies no route (no ServiceProfile, no routes,
 it cannot be computed. When the proxy itself reported a different route, proxy_rt_route=<reported> follows:
 that is drift between the ServiceProfile and what the proxy uses.
 
+Outbound requests to a target without ServiceProfile routes are routed by client policy (HTTPRoutes,
+GRPCRoutes): the plugin asks the policy controller too, decides the mode as the proxy does, and -o wide adds
+mode=serviceprofile|policy and, in policy mode, route=<kind>/<namespace>/<name>#rule<N> (the most specific rule,
+as the proxy picks it), route=none proxy_response=404 when no rule matches (the proxy answers 404 itself), and
+backend_failure=... for a rule with an invalid backend. JSON carries the same in rtRouteInfo.
+
+Credential headers (authorization, cookie, set-cookie, ...) are printed as <redacted> unless --show-credentials.
+A live tap that saw nothing exits 5.
+
 --file replays a saved capture instead of tapping; --profile matches against ServiceProfile files instead of
-asking the destination service. With both, no cluster is needed.`,
+asking the destination service, --route against HTTPRoute/GRPCRoute files instead of asking the policy
+controller. With --file and the files, no cluster is needed.`,
 		Example: example,
 		RunE:    cli.RunE(&o.args, o.Validate, o.Run),
 	}

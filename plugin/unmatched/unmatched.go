@@ -82,6 +82,10 @@ first), ready to review and kubectl apply. With --profile, the file's routes com
 appended, so requests that already match keep their route; without it, only the new routes are printed:
 merge them into an existing ServiceProfile rather than replacing it.
 
+For a Service routed by client policy (HTTPRoutes, no ServiceProfile routes), the unmatched requests are those
+no rule matches, which the proxy answers with its own 404; -o yaml then proposes an HTTPRoute (a GRPCRoute for
+gRPC) on that Service port, verified against the run's requests so that no routed request changes rule.
+
 A live run samples for --duration (default 30s) or until --requests requests were seen; Ctrl-C stops early
 and prints what was collected.`,
 		Example: example,
