@@ -67,6 +67,12 @@ func TestRBACGrantsReadOnly(t *testing.T) {
 		{attr{Verb: "list", Group: "linkerd.io", Resource: "serviceprofiles"}, true},
 		{attr{Verb: "watch", Group: "policy.linkerd.io", Resource: "httproutes", Namespace: "shop"}, true},
 		{attr{Verb: "get", Group: "gateway.networking.k8s.io", Resource: "httproutes", Namespace: "shop"}, true},
+		{attr{Verb: "list", Group: "gateway.networking.k8s.io", Resource: "grpcroutes", Namespace: "shop"}, true},
+		{attr{Verb: "update", Group: "gateway.networking.k8s.io", Resource: "grpcroutes", Subresource: "status", Namespace: "shop"}, false},
+		{attr{Verb: "patch", Group: "gateway.networking.k8s.io", Resource: "httproutes", Namespace: "shop"}, false},
+		// get reads the control plane's release from linkerd-config only.
+		{attr{Verb: "get", Resource: "configmaps", Name: "linkerd-config", Namespace: "linkerd"}, true},
+		{attr{Verb: "get", Resource: "configmaps", Name: "other", Namespace: "linkerd"}, false},
 		{attr{Verb: "list", Resource: "namespaces"}, true},
 		// Port-forward to the destination service: a create, linkerd only.
 		{attr{Verb: "create", Resource: "pods", Subresource: "portforward", Namespace: "linkerd"}, true},

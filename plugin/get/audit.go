@@ -97,7 +97,8 @@ func (e *Engine) Audit(ctx context.Context, ns string, fallbackNS []string) (*Re
 				NearbyProfiles: suspects[svc.Namespace], KnownServices: known,
 				HTTPRoutes: routes[report.NamespacedName{Namespace: svc.Namespace, Name: svc.Name}],
 				Lookups:    append([]report.PortLookup(nil), lookups...)}
-			v := view{in: in, tok: tokens[k], skip: skip}
+			in.Policy = e.policyInput(ctx, svc, []string{ns})
+			v := view{in: in, tok: tokens[k], skip: skip, svc: svc}
 			v.unreadable = unknownInEffect(partial, svc.Namespace, client.Namespace)
 			views = append(views, v)
 		}
@@ -143,7 +144,7 @@ func SortReports(rs []report.Report) {
 
 // SummaryHeader is the audit table's header.
 func SummaryHeader(wide bool) []string {
-	h := []string{"NAMESPACE", "SERVICE", "PORT", "CLIENT", "IN EFFECT", "ROUTES", "DRIFT", "FINDINGS"}
+	h := []string{"NAMESPACE", "SERVICE", "PORT", "CLIENT", "IN EFFECT", "MODE", "ROUTES", "DRIFT", "FINDINGS"}
 	if wide {
 		h = append(h, "CODES")
 	}
@@ -172,8 +173,8 @@ func SummaryRows(rs []report.Report, wide bool) [][]string {
 			if p.InEffect.Namespace != "" && (p.InEffect.Source == expect.SourceClient || p.InEffect.Source == SourceUnknown) {
 				eff += " (" + p.InEffect.Namespace + ")"
 			}
-			row := []string{r.Service.Namespace, r.Service.Name, fmt.Sprint(p.Port), r.Client.Namespace, eff, routes,
-				fmt.Sprint(len(p.Drift)), countFindings(p.Findings)}
+			row := []string{r.Service.Namespace, r.Service.Name, fmt.Sprint(p.Port), r.Client.Namespace, eff, modeCell(p), routes,
+				fmt.Sprint(len(p.Drift) + policyDrift(p)), countFindings(p.Findings)}
 			if wide {
 				var cs []string
 				for _, f := range p.Findings {
@@ -188,7 +189,7 @@ func SummaryRows(rs []report.Report, wide bool) [][]string {
 			if n.Port != 0 {
 				port = fmt.Sprint(n.Port)
 			}
-			row := []string{r.Service.Namespace, r.Service.Name, port, r.Client.Namespace, "-", "not looked up", "-", n.Reason}
+			row := []string{r.Service.Namespace, r.Service.Name, port, r.Client.Namespace, "-", "-", "not looked up", "-", n.Reason}
 			if wide {
 				row = append(row, "")
 			}

@@ -133,7 +133,7 @@ func TestAuditMixedStates(t *testing.T) {
 	if want := 1 + n*4/5 + n/5; len(lines) != want {
 		t.Errorf("table has %d lines, want %d", len(lines), want)
 	}
-	if strings.Join(strings.Fields(lines[0]), " ") != "NAMESPACE SERVICE PORT CLIENT IN EFFECT ROUTES DRIFT FINDINGS" {
+	if strings.Join(strings.Fields(lines[0]), " ") != "NAMESPACE SERVICE PORT CLIENT IN EFFECT MODE ROUTES DRIFT FINDINGS" {
 		t.Errorf("header = %q", lines[0])
 	}
 }

@@ -13,16 +13,20 @@ import (
 
 	"github.com/kubectl-profiles/kubectl-profiles/internal/clitest"
 	"github.com/kubectl-profiles/kubectl-profiles/internal/desttest"
+	"github.com/kubectl-profiles/kubectl-profiles/internal/policytest"
 	"github.com/kubectl-profiles/kubectl-profiles/internal/testenv"
 )
 
 var (
 	env  *testenv.Env
 	dest *desttest.Server
+	// pol is the test policy controller: every get run asks it (run adds
+	// --policy-addr unless the test passes its own).
+	pol *policytest.Server
 )
 
 func TestMain(m *testing.M) {
-	os.Exit(testenv.Run(m, testenv.Options{}, &env))
+	os.Exit(testenv.Run(m, testenv.Options{ExtraCRDs: policytest.CRDs()}, &env))
 }
 
 // setup applies the fixtures once and starts the test destination server.
@@ -42,12 +46,39 @@ func setup(t testing.TB) {
 	if err != nil {
 		t.Fatalf("start test destination: %v", err)
 	}
+	pol, err = policytest.Start(env.Clientset, env.Dynamic, "127.0.0.1:0", policytest.Options{})
+	if err != nil {
+		t.Fatalf("start test policy controller: %v", err)
+	}
 }
 
 // run executes the plugin in-process, as the test environment's admin.
 func run(t testing.TB, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	return clitest.Run("", append([]string{"--kubeconfig", env.Kubeconfig}, args...)...)
+	return clitest.Run("", append([]string{"--kubeconfig", env.Kubeconfig}, withPolicy(args)...)...)
+}
+
+// withPolicy adds --policy-addr of the test policy controller to a get
+// run that does not name one.
+func withPolicy(args []string) []string {
+	if pol == nil {
+		return args
+	}
+	at := -1
+	for i, a := range args {
+		if a == "--policy-addr" || a == "__complete" {
+			return args
+		}
+		if a == "get" && at < 0 {
+			at = i
+		}
+	}
+	if at < 0 {
+		return args
+	}
+	out := append([]string{}, args[:at+1]...)
+	out = append(out, "--policy-addr", pol.Addr())
+	return append(out, args[at+1:]...)
 }
 
 func get(t *testing.T, args ...string) (string, string, int) {

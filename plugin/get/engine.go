@@ -73,7 +73,11 @@ type Engine struct {
 	// Progress, when set, is called with the number of lookups and returns
 	// a function called after each one.
 	Progress func(total int) func()
+	// Policy, when set, adds the policy half: MODE and what the policy
+	// controller serves (policy.go).
+	Policy *PolicyConfig
 
+	pol      policyState
 	connOnce sync.Once
 	connDone chan struct{}
 	conn     Lookuper
@@ -103,6 +107,10 @@ type Stats struct {
 	SilentPredicted int
 	// SilentUnexpected: silent although the profile should be served.
 	SilentUnexpected int
+	// PolicyLookups counts OutboundPolicies.Get calls; PolicyFailed those
+	// that failed (NotFound is an answer, not a failure).
+	PolicyLookups, PolicyFailed int
+	FirstPolicyFailure          string
 	// Failed: an error other than the predicted one (Unavailable, Internal,
 	// a closed stream, ...).
 	Failed int
@@ -116,7 +124,7 @@ type Stats struct {
 }
 
 // Incomplete tells whether the run could not see all it was asked to.
-func (s Stats) Incomplete() bool { return s.Failed+s.SilentUnexpected > 0 }
+func (s Stats) Incomplete() bool { return s.Failed+s.SilentUnexpected+s.PolicyFailed > 0 }
 
 // view is one report to build: a Service as seen from one client.
 type view struct {
@@ -126,6 +134,7 @@ type view struct {
 	// unreadable is a namespace whose ServiceProfiles could not be read and
 	// that decides the profile in effect: it is then unknown.
 	unreadable string
+	svc        *corev1.Service // for the policy lookups
 }
 
 type nearbyFacts struct {
@@ -146,6 +155,7 @@ func (e *Engine) Start(ctx context.Context) {
 			e.conn, e.connErr = e.Connect(ctx)
 		}()
 	})
+	e.startPolicy(ctx)
 }
 
 func (e *Engine) dest(ctx context.Context) (Lookuper, error) {
@@ -163,6 +173,7 @@ func (e *Engine) dest(ctx context.Context) (Lookuper, error) {
 
 // Close closes the destination connection, waiting for a dial in flight.
 func (e *Engine) Close() {
+	e.closePolicy()
 	if e.connDone == nil {
 		return
 	}
@@ -173,6 +184,8 @@ func (e *Engine) Close() {
 }
 
 func (e *Engine) warn(msg string) {
+	e.pol.warnMu.Lock() // policy reads warn from their goroutines
+	defer e.pol.warnMu.Unlock()
 	if msg == "" || e.warned[msg] {
 		return
 	}
@@ -256,15 +269,19 @@ func (e *Engine) view(ctx context.Context, svc *corev1.Service) (view, error) {
 	}
 	s := kube.ToService(svc)
 	fqdn := profile.FQDN(svc.Name, svc.Namespace, e.Config.ClusterDomain)
-	v := view{tok: tok, in: report.Input{Service: s, Client: client, ClusterDomain: e.Config.ClusterDomain}}
+	v := view{tok: tok, svc: svc, in: report.Input{Service: s, Client: client, ClusterDomain: e.Config.ClusterDomain}}
 	namespaces := []string{svc.Namespace, client.Namespace}
 	// Three independent reads: one round trip of wall time, not three.
 	var wg sync.WaitGroup
 	var routes map[report.NamespacedName][]report.HTTPRoute
-	wg.Add(2)
+	wg.Add(3)
 	go func() {
 		defer wg.Done()
 		v.in.NearbyProfiles, v.in.KnownServices = e.nearby(ctx, namespaces)
+	}()
+	go func() {
+		defer wg.Done()
+		v.in.Policy = e.policyInput(ctx, svc, namespaces)
 	}()
 	go func() {
 		defer wg.Done()
@@ -436,6 +453,7 @@ func (e *Engine) lookupAndBuild(ctx context.Context, views []view) (*Result, err
 		}
 	}
 	var stats Stats
+	policyDone := e.flyPolicy(ctx, views, inputs)
 	if len(flights) > 0 {
 		dest, err := e.dest(ctx)
 		if err != nil {
@@ -444,6 +462,7 @@ func (e *Engine) lookupAndBuild(ctx context.Context, views []view) (*Result, err
 		e.fly(ctx, dest, flights)
 		stats = e.confirm(flights)
 	}
+	e.applyPolicy(policyDone(), inputs, &stats)
 	if ctx.Err() != nil {
 		return nil, ErrInterrupted
 	}

@@ -288,7 +288,7 @@ func TestWhatIsNotLookedUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	rows := SummaryRows(res.Reports, false)
-	if len(rows) != 2 || rows[0][1] != "other" || rows[1][1] != "web" || rows[1][5] != "not looked up" || !strings.Contains(rows[1][7], "port 8080 is not a port") {
+	if len(rows) != 2 || rows[0][1] != "other" || rows[1][1] != "web" || rows[1][6] != "not looked up" || !strings.Contains(rows[1][8], "port 8080 is not a port") {
 		t.Errorf("audit rows = %q", rows)
 	}
 }

@@ -21,10 +21,12 @@ import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
+	dpolicy "github.com/kubectl-profiles/kubectl-profiles/diag/policy"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/cli"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/completion"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/destination"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/kube"
+	ppolicy "github.com/kubectl-profiles/kubectl-profiles/plugin/policy"
 	"github.com/kubectl-profiles/kubectl-profiles/tapclient"
 )
 
@@ -49,6 +51,7 @@ type Options struct {
 	Streams genericiooptions.IOStreams
 
 	Dest          destination.Flags
+	Policy        ppolicy.Flags
 	Port          int
 	From          string
 	FromNamespace string
@@ -84,6 +87,7 @@ Without a name, audits every Service that has a ServiceProfile in -n NAMESPACE, 
 	f.StringVar(&o.From, "from", "", "look up as this pod or workload (KIND/NAME in --from-namespace): the token carries its ns, pod and nodeName")
 	f.StringVar(&o.FromNamespace, "from-namespace", "", "look up as a client in this namespace (token {\"ns\":NS}); default: the service's namespace")
 	o.Dest.AddFlags(f, "how long to wait for each lookup (the destination stays silent on profiles it cannot translate)")
+	o.Policy.AddFlags(f)
 	f.StringVarP(&o.Output, "output", "o", "", "output format: table, wide, json or yaml")
 	f.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "audit Services in every namespace")
 	f.BoolVar(&o.AllServices, "all-services", false, "when auditing, include Services that have no ServiceProfile")
@@ -106,6 +110,9 @@ func (o *Options) Validate() error {
 		return cli.Usagef("--port %d is not a valid port", o.Port)
 	}
 	if err := o.Dest.Validate(); err != nil {
+		return err
+	}
+	if err := o.Policy.Validate(); err != nil {
 		return err
 	}
 	if o.FromNamespace != "" {
@@ -165,12 +172,27 @@ func (o *Options) Run(ctx context.Context) error {
 		},
 		Config: Config{Port: o.Port, From: o.From, FromNamespace: o.FromNamespace, ClusterDomain: o.Dest.ClusterDomain,
 			Timeout: o.Dest.Timeout, Concurrency: o.Concurrency, AllServices: o.AllServices},
-		Warn: func(msg string) { fmt.Fprintln(o.Streams.ErrOut, msg) },
+		Warn: func(msg string) { fmt.Fprintln(o.Streams.ErrOut, cli.OneLine(msg)) },
+		Policy: &PolicyConfig{
+			Connect: func(ctx context.Context) (PolicyLooker, error) {
+				cl, err := o.Policy.Connect(ctx, c.Config, c.Kube, &o.Dest)
+				if err != nil {
+					return nil, err
+				}
+				return cl, nil
+			},
+			ReadCluster: func(ctx context.Context, namespaces []string) (*dpolicy.Cluster, []string, error) {
+				return ppolicy.ReadCluster(ctx, c.Kube, c.Discovery, c.Dynamic, namespaces)
+			},
+			ControlPlane: func(ctx context.Context) dpolicy.ControlPlane { return ReadControlPlane(ctx, c.Kube, o.Dest.LinkerdNS) },
+			NoPolicy:     ppolicy.ErrNoPolicy,
+		},
 	}
 	defer eng.Close()
 	defer cancel() // first: a dial still in flight ends now
 	// The destination is dialled while the API server is read.
 	eng.Start(runCtx)
+	o.watch.cp = o.startControlPlane(runCtx, c) // ctrlplane.go
 	if len(o.args) == 0 {
 		return interrupted(ctx, o.runAudit(runCtx, eng, c.Namespace))
 	}
@@ -186,6 +208,7 @@ func (o *Options) Run(ctx context.Context) error {
 		return interrupted(ctx, err)
 	}
 	reports := res.Reports
+	o.printLines(o.applyControlPlane(o.watch.wait(), reports, false))
 	switch o.Output {
 	case cli.OutputJSON, cli.OutputYAML:
 		var v interface{} = reports
@@ -231,6 +254,11 @@ func incomplete(res *Result) error {
 	s := res.Stats
 	if !s.Incomplete() {
 		return nil
+	}
+	if s.Failed+s.SilentUnexpected == 0 {
+		return &cli.Error{Code: cli.ExitIncomplete, Err: fmt.Errorf(
+			"%d of %d policy lookups failed, so MODE and the policy routes are predicted, not seen (first: %s); check the policy controller (--policy-addr or the port-forward to port 8090 of linkerd-destination) and run again",
+			s.PolicyFailed, s.PolicyLookups, s.FirstPolicyFailure)}
 	}
 	return &cli.Error{Code: cli.ExitIncomplete, Err: fmt.Errorf(
 		"%d of %d lookups failed or stayed silent unexpectedly, so the report is incomplete (first: %s); check the destination (--destination-addr or the port-forward, the linkerd-destination logs) and run again",
@@ -296,6 +324,7 @@ func (o *Options) runAudit(ctx context.Context, eng *Engine, ns string) error {
 		return err
 	}
 	reports := res.Reports
+	cpLines := o.applyControlPlane(o.watch.wait(), reports, true)
 	switch o.Output {
 	case cli.OutputJSON:
 		err = cli.WriteJSON(o.Streams.Out, reports)
@@ -316,5 +345,6 @@ func (o *Options) runAudit(ctx context.Context, eng *Engine, ns string) error {
 		return err
 	}
 	fmt.Fprintln(o.Streams.ErrOut, res.Stats.Summary())
+	o.printLines(cpLines)
 	return incomplete(res)
 }

@@ -123,8 +123,13 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: carol}]
 	if code != 0 {
 		t.Fatalf("get as carol: exit %d %s", code, errOut)
 	}
-	if !strings.Contains(errOut, "warning: cannot list serviceprofiles.linkerd.io in all namespaces") || strings.Count(errOut, "\n") != 1 {
+	// One line for the unseen namespaces, one for the routes carol cannot
+	// read on the policy path.
+	if !strings.Contains(errOut, "warning: cannot list serviceprofiles.linkerd.io in all namespaces") || strings.Count(errOut, "\n") != 2 {
 		t.Errorf("no single warning about the unseen namespaces: %q", errOut)
+	}
+	if !strings.Contains(errOut, "warning: policy path: forbidden: cannot list grpcroutes.gateway.networking.k8s.io") {
+		t.Errorf("no warning about the unreadable routes: %q", errOut)
 	}
 	if strings.Contains(out, `"foobar"`) {
 		t.Errorf("carol cannot see foobar's override, yet it is reported")

@@ -92,6 +92,12 @@ func renderPort(p *printer, pr report.PortReport, wide bool) error {
 	p.line(fmt.Sprintf("PORT %d", pr.Port))
 	p.kv("IN EFFECT", inEffect(pr))
 	p.kv("LOOKUP", lookup(pr))
+	if pr.ControlPlane != nil {
+		p.kv("SUBSCRIBERS", pr.ControlPlane.Line())
+	}
+	if pr.Mode != "" {
+		p.kv("MODE", string(pr.Mode)+": "+pr.ModeReason)
+	}
 	shown := pr.ServedProfile
 	if shown == nil {
 		shown = pr.ExpectedProfile
@@ -130,6 +136,8 @@ func renderPort(p *printer, pr report.PortReport, wide bool) error {
 		}
 		p.table(header, rows)
 	}
+
+	renderPolicy(p, pr, wide)
 
 	if len(pr.Drift) > 0 {
 		p.line("")

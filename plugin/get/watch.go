@@ -93,13 +93,37 @@ const (
 	EventWarning     = "warning"
 )
 
-// watchFlags are the flags of --watch (added to get's flags by NewCmd).
+// watchFlags are the flags of --watch and of the control-plane facts
+// (ctrlplane.go), added to get's flags by NewCmd.
 type watchFlags struct {
-	Watch bool
+	Watch          bool
+	MetricsAddr    string        // --destination-metrics-addr
+	NoControlPlane bool          // --no-control-plane
+	LagThreshold   time.Duration // --informer-lag-threshold
+
+	cp func() *cpRead // the control-plane read started by Run
+}
+
+// wait returns the control-plane read (nil when none was started).
+func (w watchFlags) wait() *cpRead {
+	if w.cp == nil {
+		return nil
+	}
+	return w.cp()
+}
+
+// printLines prints lines on stderr.
+func (o *Options) printLines(lines []string) {
+	for _, l := range lines {
+		fmt.Fprintln(o.Streams.ErrOut, cli.Escape(l))
+	}
 }
 
 // validateWatch: --watch follows named Services.
 func (o *Options) validateWatch() error {
+	if err := o.validateControlPlane(); err != nil {
+		return err
+	}
 	if o.watch.Watch && len(o.args) == 0 {
 		return cli.Usagef("--watch follows named Services (svc/NAME): it does not apply to an audit")
 	}
@@ -178,6 +202,7 @@ func (o *Options) runWatch(ctx context.Context, eng *Engine, svcs []*corev1.Serv
 	if err != nil {
 		return err
 	}
+	o.printLines(o.applyControlPlane(o.watch.wait(), res.Reports, false))
 	conn, err := eng.dest(ctx)
 	if err != nil {
 		return err
@@ -690,6 +715,21 @@ func (w *watcher) rebuild(ctx context.Context, i int) (report.Report, error) {
 		return report.Report{}, err
 	}
 	r := res.Reports[0]
+	// The control-plane facts of the start are kept (metrics are read once).
+	for j := range r.Ports {
+		for _, op := range w.reports[i].Ports {
+			if op.Port != r.Ports[j].Port || op.ControlPlane == nil {
+				continue
+			}
+			r.Ports[j].ControlPlane = op.ControlPlane
+			for _, f := range op.Findings {
+				switch f.Code {
+				case ctrlplane.CodeQueueOverflow, ctrlplane.CodeInformerLag, ctrlplane.CodeProfileUnused:
+					r.Ports[j].Findings = append(r.Ports[j].Findings, f)
+				}
+			}
+		}
+	}
 	// Keep the ports of the streams: a port removed from the Service keeps
 	// its stream (the destination never says so).
 	if len(r.Ports) != len(w.reports[i].Ports) {
@@ -794,5 +834,8 @@ func show(v string) string {
 }
 
 func (o *Options) addWatchFlags(f *pflag.FlagSet) {
+	f.StringVar(&o.watch.MetricsAddr, "destination-metrics-addr", "", "read the destination's metrics (admin port 9996) at HOST:PORT directly, instead of every linkerd-destination replica through the API server")
+	f.BoolVar(&o.watch.NoControlPlane, "no-control-plane", false, "do not read the destination's metrics (subscribers, updates, overflows, informer lag)")
+	f.DurationVar(&o.watch.LagThreshold, "informer-lag-threshold", DefaultLagThreshold, "informer lag (destination *_informer_lag_seconds) above which a finding is reported")
 	f.BoolVarP(&o.watch.Watch, "watch", "w", false, "after the report, keep the lookups open and watch the ServiceProfiles: print every push and change, with what it changed (Ctrl-C ends, exit 0)")
 }
