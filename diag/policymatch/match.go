@@ -17,8 +17,9 @@
 //   - ties keep the first: the earlier route in the policy's order, and
 //     within a route the earlier rule.
 //
-// Pure: no network. Matching does not allocate (except to confirm a path
-// or value regex that already matched the whole string, see regexMatch).
+// Pure: no network. Matching does not allocate, except to confirm a regex
+// that matched the whole string when the anchored test alone cannot tell
+// (alternations, lazy or overlapping repetitions: see spanSafe).
 package policymatch
 
 import (
@@ -124,7 +125,7 @@ type match struct {
 	path    pathKind
 	value   string         // exact value or trimmed prefix
 	full    *regexp.Regexp // ^(?:re)$: a fast, allocation-free filter
-	re      *regexp.Regexp // the regex as written (leftmost-first)
+	re      *regexp.Regexp // ^(?:re): its leftmost-first match must span
 	lit     string         // every whole-path match starts with this
 	unknown bool           // Go cannot tell what the proxy does with it
 	headers []valueMatch
@@ -137,8 +138,8 @@ type match struct {
 type valueMatch struct {
 	name  string
 	exact string
-	full  *regexp.Regexp
-	re    *regexp.Regexp // nil: exact
+	full  *regexp.Regexp // nil: exact
+	re    *regexp.Regexp // confirms full (nil: full decides alone)
 	// unknown: a regex Go reads differently (passes; the match is unsure).
 	unknown bool
 }
@@ -281,7 +282,9 @@ func compileRegex(s string) (full, re *regexp.Regexp, unknown bool, err error) {
 			return nil, nil, true, nil
 		}
 	}
-	re, err = regexp.Compile(s)
+	// Anchored at the start: once the whole string matches, the leftmost
+	// match starts at 0, and its end is that of ^(?:re)'s first match.
+	re, err = regexp.Compile(`^(?:` + s + `)`)
 	if err != nil {
 		return nil, nil, true, nil
 	}
@@ -289,16 +292,23 @@ func compileRegex(s string) (full, re *regexp.Regexp, unknown bool, err error) {
 	if err != nil {
 		return nil, nil, true, nil
 	}
+	if spanSafe(s) {
+		re = nil // the anchored test decides alone
+	}
 	return full, re, false, nil
 }
 
-// regexMatch is the proxy's test: the leftmost-first match of re in s
-// must span all of s (so `a|ab` does not match "ab"). The anchored filter
-// rejects most strings without allocating; a string it accepts is
-// confirmed with FindStringIndex (one small allocation).
+// regexMatch is the proxy's test: the leftmost-first match of the regex
+// in s must span all of s (so `a|ab` does not match "ab"). The anchored
+// filter full rejects most strings without allocating; when it accepts,
+// re (nil for span-safe regexes) confirms with FindStringIndex, which
+// allocates.
 func regexMatch(full, re *regexp.Regexp, s string) bool {
 	if !full.MatchString(s) {
 		return false
+	}
+	if re == nil {
+		return true // spanSafe
 	}
 	loc := re.FindStringIndex(s)
 	return loc != nil && loc[0] == 0 && loc[1] == len(s)
@@ -478,7 +488,7 @@ func (x *match) matchHTTP(req *Request) (summary, bool, bool) {
 		}
 		plen = len(x.value)
 	case pathRegex:
-		if x.re != nil && (!strings.HasPrefix(p, x.lit) || !regexMatch(x.full, x.re, p)) {
+		if x.full != nil && (!strings.HasPrefix(p, x.lit) || !regexMatch(x.full, x.re, p)) {
 			return 0, false, false
 		}
 		plen = len(p)
@@ -512,7 +522,7 @@ func (v *valueMatch) matchHeader(hs []Header) bool {
 		if !strings.EqualFold(h.Name, v.name) {
 			continue
 		}
-		if v.re == nil {
+		if v.full == nil {
 			if h.Value == v.exact {
 				return true
 			}
@@ -541,7 +551,7 @@ func (v *valueMatch) matchQuery(q string) bool {
 			continue
 		}
 		val = formDecode(val)
-		if v.re == nil {
+		if v.full == nil {
 			if val == v.exact {
 				return true
 			}
