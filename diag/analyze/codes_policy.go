@@ -12,7 +12,7 @@ var (
 	CodeGRPCRouteHides = finding.Register("grpcroute-hides-httproutes", finding.Error,
 		"A GRPCRoute on the port hides every HTTPRoute on it: the controller serves only GRPCRoutes (and HTTP/2 without protocol detection).")
 	CodeConsumerRoute = finding.Register("consumer-route", finding.Info,
-		"A route in another namespace than its parent Service (a consumer route): it applies only to clients in the route's namespace, and replaces the Service's own routes for them.")
+		"A route in another namespace than its parent Service (a consumer route): it applies only to clients in the route's namespace, added to the Service's own routes for them.")
 	CodeBackendInvalid = finding.Register("backend-invalid", finding.Error,
 		"A backendRef names a Service that does not exist, lacks a port, or is of a kind Linkerd does not support: its share of the requests fails with HTTP 500.")
 	CodeRetryWithoutConditions = finding.Register("retry-without-conditions", finding.Error,

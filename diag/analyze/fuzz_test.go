@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kubectl-profiles/kubectl-profiles/diag/lang"
+	"github.com/kubectl-profiles/kubectl-profiles/diag/proxy"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/source"
 )
 
@@ -63,7 +64,7 @@ func FuzzRegexChecks(f *testing.F) {
 		}
 		_ = topLevelAlternation(re)
 		eng := lang.NewEngine(2000)
-		_ = eng.Covered(eng.Path(anchor(lit)), []lang.Cond{eng.Path(anchor(re))})
-		_ = eng.Covered(eng.Path(anchor(re)), []lang.Cond{eng.Path(anchor(lit))})
+		_ = eng.Covered(eng.Path(proxy.Anchor(lit)), []lang.Cond{eng.Path(proxy.Anchor(re))})
+		_ = eng.Covered(eng.Path(proxy.Anchor(re)), []lang.Cond{eng.Path(proxy.Anchor(lit))})
 	})
 }

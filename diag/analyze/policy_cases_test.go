@@ -145,7 +145,7 @@ func init() {
 		{code: CodeConsumerRoute,
 			pos:  policyFacts("", "shop", "stable-2.19.0", polRoute(gw, "HTTPRoute", "shop", "r", rule, acceptedStatus)),
 			neg:  policyFacts("", "shop", "stable-2.19.0", polRoute(gw, "HTTPRoute", "books", "r", rule, acceptedStatus)),
-			says: "instead of the routes in namespace books"},
+			says: "in addition to the routes in namespace books"},
 		{code: CodeBackendInvalid,
 			pos:  policyFacts("", "books", "stable-2.19.0", polRoute(gw, "HTTPRoute", "books", "r", gone, acceptedStatus)),
 			neg:  policyFacts("", "books", "stable-2.19.0", polRoute(gw, "HTTPRoute", "books", "r", both, acceptedStatus)),

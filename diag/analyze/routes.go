@@ -2,26 +2,10 @@ package analyze
 
 import (
 	"fmt"
-	"strings"
-
-	pb "github.com/linkerd/linkerd2-proxy-api/go/destination"
 
 	"github.com/kubectl-profiles/kubectl-profiles/diag/profile"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/source"
-	"github.com/kubectl-profiles/kubectl-profiles/diag/translate"
 )
-
-// anchor adds ^ and $ as text, as the proxy does.
-func anchor(re string) string {
-	re = strings.TrimSpace(re)
-	if !strings.HasPrefix(re, "^") {
-		re = "^" + re
-	}
-	if !strings.HasSuffix(re, "$") {
-		re += "$"
-	}
-	return re
-}
 
 // Routes an earlier route always takes first (the first match wins).
 var _ = register(Analyzer{
@@ -48,46 +32,6 @@ func quoteName(s string) string {
 		return "(unnamed)"
 	}
 	return fmt.Sprintf("%q", s)
-}
-
-// methods returns the methods a request match can match, or all=true when
-// it is not limited (paths, `not`).
-func methods(m *pb.RequestMatch) (set map[string]bool, all bool) {
-	switch x := m.GetMatch().(type) {
-	case *pb.RequestMatch_Method:
-		return map[string]bool{translate.MethodName(x.Method): true}, false
-	case *pb.RequestMatch_All:
-		all = true
-		for _, s := range x.All.GetMatches() {
-			ss, sall := methods(s)
-			if sall {
-				continue
-			}
-			if all {
-				set, all = ss, false
-				continue
-			}
-			for k := range set {
-				if !ss[k] {
-					delete(set, k)
-				}
-			}
-		}
-		return set, all
-	case *pb.RequestMatch_Any:
-		set = map[string]bool{}
-		for _, s := range x.Any.GetMatches() {
-			ss, sall := methods(s)
-			if sall {
-				return nil, true
-			}
-			for k := range ss {
-				set[k] = true
-			}
-		}
-		return set, false
-	}
-	return nil, true
 }
 
 // collectRegexes lists the paths of every pathRegex in a condition.

@@ -20,7 +20,7 @@ var _ = register(Analyzer{
 				e.At(CodeConsumerRoute, nil, "%s %s/%s is a consumer route: only clients in namespace %s get it, not these clients (namespace %s); to change every client's routes, put it in namespace %s",
 					v.Kind, v.Namespace, v.Name, v.Namespace, p.Target.ClientNamespace, svc.Namespace)
 			case dpolicy.ReasonServed:
-				e.At(CodeConsumerRoute, nil, "%s %s/%s is a consumer route: clients in namespace %s get it instead of the routes in namespace %s; other clients do not see it",
+				e.At(CodeConsumerRoute, nil, "%s %s/%s is a consumer route: clients in namespace %s get it in addition to the routes in namespace %s; other clients do not see it",
 					v.Kind, v.Namespace, v.Name, v.Namespace, svc.Namespace)
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/kubectl-profiles/kubectl-profiles/diag/proxy"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/rustregex"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/source"
 )
@@ -23,10 +24,10 @@ var _ = register(Analyzer{
 			collectRegexes(r.Condition, routePath(i, "condition"), &regexes)
 			for _, path := range regexes {
 				re := regexAt(r.Condition, path[4:])
-				if topLevelAlternation(strings.TrimSpace(re)) && rustregex.Check(anchor(re)) == nil {
+				if topLevelAlternation(strings.TrimSpace(re)) && rustregex.Check(proxy.Anchor(re)) == nil {
 					e.At(CodeRegexPartlyAnchored, path,
 						"pathRegex %q has a top-level '|': the proxy matches %q, where ^ binds only to the first alternative and $ only to the last, so it also matches paths that merely start or end like them; wrap it in a group: (%s)",
-						re, anchor(re), strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(re), "^"), "$"))
+						re, proxy.Anchor(re), strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(re), "^"), "$"))
 				}
 			}
 		}

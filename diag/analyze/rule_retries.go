@@ -1,6 +1,10 @@
 package analyze
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/kubectl-profiles/kubectl-profiles/diag/lang"
+)
 
 // Retrying requests that are not idempotent.
 var _ = register(Analyzer{
@@ -8,11 +12,12 @@ var _ = register(Analyzer{
 	Codes: []string{CodeRetryNonIdempotent},
 	Needs: []Scope{Decoded},
 	Run: func(f *Facts, e *Emitter) {
+		eng := lang.NewEngine(0)
 		for i, r := range f.Translated.GetRoutes() {
 			if !r.GetIsRetryable() {
 				continue
 			}
-			set, all := methods(r.GetCondition())
+			set, all := lang.MethodSet(matchCond(eng, r.GetCondition()))
 			var risky []string
 			for _, m := range []string{"POST", "PATCH"} {
 				if all || set[m] {

@@ -54,7 +54,7 @@ func matchCond(e *lang.Engine, m *pb.RequestMatch) lang.Cond {
 	case *pb.RequestMatch_Method:
 		return lang.Method(translate.MethodName(x.Method))
 	case *pb.RequestMatch_Path:
-		return e.Path(anchor(x.Path.GetRegex()))
+		return e.Path(proxy.Anchor(x.Path.GetRegex()))
 	case *pb.RequestMatch_All:
 		subs := make([]lang.Cond, 0, len(x.All.GetMatches()))
 		for _, s := range x.All.GetMatches() {
