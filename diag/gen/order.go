@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/kubectl-profiles/kubectl-profiles/diag/lang"
+	"github.com/kubectl-profiles/kubectl-profiles/diag/proxy"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/template"
 )
 
@@ -23,11 +24,10 @@ func Regex(p string) string { return template.PathRegex(normalize(p)) }
 
 // Anchored is the regex as the proxy compiles a ServiceProfile pathRegex
 // (^ and $ added as text).
-func Anchored(re string) string { return "^" + re + "$" }
 
 // Cond is the lang condition of an endpoint's route (method and full path).
 func Cond(e *lang.Engine, ep Endpoint) lang.Cond {
-	c := e.Path(Anchored(Regex(ep.Path)))
+	c := e.Path(proxy.Anchor(Regex(ep.Path)))
 	if ep.Method == "" {
 		return c
 	}
@@ -78,7 +78,7 @@ func Order(eps []Endpoint) (out []Endpoint, notes []string) {
 				if out[i].Method != "" && out[i].Method != out[j].Method {
 					continue
 				}
-				if re := compiled(Anchored(Regex(out[i].Path))); re == nil || !re.MatchString(sample) {
+				if re := compiled(proxy.Anchor(Regex(out[i].Path))); re == nil || !re.MatchString(sample) {
 					continue
 				}
 				r := eng.Covered(conds[j], []lang.Cond{conds[i]})

@@ -449,7 +449,7 @@ func ruleCond(eng *lang.Engine, r gatewayv1.HTTPRouteRule) lang.Cond {
 				and = append(and, lang.Prefix(*m.Path.Value))
 			default:
 				v := *m.Path.Value
-				and = append(and, eng.Path(gen.Anchored(strings.TrimSuffix(strings.TrimPrefix(v, "^"), "$"))))
+				and = append(and, eng.Path(proxy.Anchor(v)))
 			}
 		}
 		or = append(or, lang.And(and...))

@@ -10,6 +10,7 @@ import (
 	"github.com/kubectl-profiles/kubectl-profiles/diag/lang"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/policy"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/profile"
+	"github.com/kubectl-profiles/kubectl-profiles/diag/proxy"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/translate"
 )
 
@@ -169,7 +170,7 @@ func (r *Result) routingChanges(sp *profile.ServiceProfile) {
 				and = append(and, lang.Method(c.method))
 			}
 			if c.regex != "" {
-				and = append(and, eng.Path(gen.Anchored(strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(c.regex), "^"), "$"))))
+				and = append(and, eng.Path(proxy.Anchor(c.regex)))
 			}
 			or = append(or, lang.And(and...))
 		}

@@ -288,7 +288,7 @@ func sortByCost(ms []*matcher) {
 // pathMatch models the Path arm: trim, anchor textually, compile with the
 // Rust crate's rules.
 func (c *converter) pathMatch(regex string, rt *Route, field string) (*matcher, bool) {
-	anchored := anchor(regex)
+	anchored := Anchor(regex)
 	if err := rustregex.Check(anchored); err != nil {
 		c.drop(c.curRoute, c.name, field, "regex "+quote(regex)+" does not compile in the proxy: "+describeRegexErr(err, regex, anchored))
 		return nil, false
@@ -308,10 +308,11 @@ func (c *converter) pathMatch(regex string, rt *Route, field string) (*matcher, 
 	return m, true
 }
 
-// anchor trims Unicode whitespace (Rust str::trim) and adds ^ and $ unless
-// the text already starts with '^' / ends with '$'. This is textual: `\$` at
-// the end counts as ending with '$', and `^a|b` is not wrapped in a group.
-func anchor(regex string) string {
+// Anchor is the regex the proxy compiles for a pathRegex: it trims Unicode
+// whitespace (Rust str::trim) and adds ^ and $ unless the text already
+// starts with '^' / ends with '$'. This is textual: `\$` at the end counts
+// as ending with '$', and `^a|b` is not wrapped in a group.
+func Anchor(regex string) string {
 	re := strings.TrimSpace(regex)
 	if !strings.HasPrefix(re, "^") {
 		re = "^" + re

@@ -1,0 +1,294 @@
+package analyze
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	dpolicy "github.com/kubectl-profiles/kubectl-profiles/diag/policy"
+	"github.com/kubectl-profiles/kubectl-profiles/diag/source"
+)
+
+// IsPolicyResource tells whether doc is something the policy controller
+// reads: an HTTPRoute of either group (any version), a GRPCRoute, or a
+// Service.
+func IsPolicyResource(doc *source.Document) bool {
+	if doc.Err != nil {
+		return false
+	}
+	group, _, _ := strings.Cut(doc.APIVersion(), "/")
+	switch doc.Kind() {
+	case "HTTPRoute":
+		return group == dpolicy.GroupGateway || group == dpolicy.GroupLinkerd
+	case "GRPCRoute":
+		return group == dpolicy.GroupGateway
+	case "Service":
+		return doc.APIVersion() == "v1"
+	}
+	return false
+}
+
+// PolicyOptions tune CheckPolicy.
+type PolicyOptions struct {
+	ClusterDomain    string
+	DefaultNamespace string
+	// Cluster is what the controller indexes in the cluster (check in a
+	// cluster, or -f with --cluster); nil: the files only, so backends
+	// that are not in the files are not judged.
+	Cluster *dpolicy.Cluster
+	// ControlPlane is the control plane's release; VersionAsked says it
+	// was looked for.
+	ControlPlane dpolicy.ControlPlane
+	VersionAsked bool
+	Notes        []string
+	// AsWritten: the routes come from files, whose status the controller
+	// has not written yet: they are checked as if accepted.
+	AsWritten bool
+}
+
+// CheckPolicy lints policy resources: for every Service port a route
+// names (and every Service with retry/timeout/accrual annotations), what
+// the policy controller would serve to the producer's clients and to each
+// consumer namespace, through the PolicyPath analyzers. Each issue is
+// reported on the route or Service it is about.
+func CheckPolicy(docs []*source.Document, opts PolicyOptions) []Result {
+	c := &dpolicy.Cluster{}
+	if opts.Cluster != nil {
+		c.Services = append(c.Services, opts.Cluster.Services...)
+	}
+	type owner struct {
+		doc  *source.Document
+		kind string
+		key  string
+	}
+	var owners []owner
+	results := map[*source.Document]*Result{}
+	var order []*source.Document
+	fileKeys := map[string]bool{}
+	for _, d := range docs {
+		if !IsPolicyResource(d) {
+			continue
+		}
+		ns := d.Namespace()
+		if ns == "" {
+			ns = opts.DefaultNamespace
+		}
+		obj := &unstructured.Unstructured{Object: deepCopy(d.Object)}
+		if obj.GetNamespace() == "" && ns != "" {
+			obj.SetNamespace(ns)
+		}
+		res := &Result{Origin: Origin{File: d.File, Line: d.Line, Namespace: ns, Name: d.Name()}, Issues: []Issue{}}
+		results[d], order = res, append(order, d)
+		kind := d.Kind()
+		fileKeys[kind+" "+ns+"/"+d.Name()] = true
+		owners = append(owners, owner{d, kind, kind + " " + ns + "/" + d.Name()})
+		switch kind {
+		case "Service":
+			var s corev1.Service
+			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj.Object, &s); err != nil {
+				continue
+			}
+			c.Services = replaceService(c.Services, &s)
+		case "HTTPRoute":
+			r, err := dpolicy.DecodeHTTPRoute(obj)
+			if err != nil {
+				continue
+			}
+			if opts.AsWritten {
+				acceptAll(r.ObjectMeta, r.Spec.ParentRefs, &r.Status.RouteStatus)
+			}
+			c.HTTPRoutes = append(c.HTTPRoutes, r)
+		case "GRPCRoute":
+			r, err := dpolicy.DecodeGRPCRoute(obj)
+			if err != nil {
+				continue
+			}
+			if opts.AsWritten {
+				acceptAll(r.ObjectMeta, r.Spec.ParentRefs, &r.Status.RouteStatus)
+			}
+			c.GRPCRoutes = append(c.GRPCRoutes, r)
+		}
+	}
+	if opts.Cluster != nil {
+		for _, r := range opts.Cluster.HTTPRoutes {
+			if !fileKeys["HTTPRoute "+r.Namespace+"/"+r.Name] {
+				c.HTTPRoutes = append(c.HTTPRoutes, r)
+			}
+		}
+		for _, r := range opts.Cluster.GRPCRoutes {
+			if !fileKeys["GRPCRoute "+r.Namespace+"/"+r.Name] {
+				c.GRPCRoutes = append(c.GRPCRoutes, r)
+			}
+		}
+	}
+	// The targets: every (Service, port, client namespace) a route in the
+	// files names, and every port of a Service in the files.
+	type target struct {
+		ns, name string
+		port     int32
+		client   string
+	}
+	seen := map[target]bool{}
+	var targets []target
+	add := func(t target) {
+		if !seen[t] {
+			seen[t] = true
+			targets = append(targets, t)
+		}
+	}
+	refs := func(routeNS string, prs []gatewayv1.ParentReference) {
+		for _, p := range prs {
+			if p.Kind == nil || string(*p.Kind) != "Service" {
+				continue
+			}
+			ns := routeNS
+			if p.Namespace != nil && *p.Namespace != "" {
+				ns = string(*p.Namespace)
+			}
+			var ports []int32
+			if p.Port != nil {
+				ports = []int32{int32(*p.Port)}
+			} else if s := findService(c.Services, ns, string(p.Name)); s != nil {
+				for _, sp := range s.Spec.Ports {
+					ports = append(ports, sp.Port)
+				}
+			}
+			for _, port := range ports {
+				add(target{ns, string(p.Name), port, ns})
+				add(target{ns, string(p.Name), port, routeNS})
+			}
+		}
+	}
+	for _, r := range c.HTTPRoutes {
+		if fileKeys["HTTPRoute "+r.Namespace+"/"+r.Name] {
+			refs(r.Namespace, r.Spec.ParentRefs)
+		}
+	}
+	for _, r := range c.GRPCRoutes {
+		if fileKeys["GRPCRoute "+r.Namespace+"/"+r.Name] {
+			refs(r.Namespace, r.Spec.ParentRefs)
+		}
+	}
+	for _, s := range c.Services {
+		if fileKeys["Service "+s.Namespace+"/"+s.Name] {
+			for _, sp := range s.Spec.Ports {
+				add(target{s.Namespace, s.Name, sp.Port, s.Namespace})
+			}
+		}
+	}
+	honoured, known := dpolicy.HonoursGatewayRuleTimeouts(opts.ControlPlane.Version)
+	popts := dpolicy.Options{ClusterDomain: opts.ClusterDomain, IgnoreGatewayRuleTimeouts: known && !honoured}
+	done := map[string]bool{}
+	for _, t := range targets {
+		svc := findService(c.Services, t.ns, t.name)
+		if svc == nil {
+			// Not in the files nor the cluster: a Service with that port,
+			// as the controller would index it once created.
+			svc = &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: t.ns, Name: t.name},
+				Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: t.port}}}}
+		}
+		pt := dpolicy.Target{Service: svc, Port: t.port, ClientNamespace: t.client, Authority: true}
+		pf := &PolicyFacts{Target: pt, Cluster: c, Expected: dpolicy.Expect(pt, c, popts), ControlPlane: opts.ControlPlane,
+			VersionAsked: opts.VersionAsked, Notes: opts.Notes}
+		f := &Facts{Scope: PolicyPath, ClusterDomain: opts.ClusterDomain, PolicyPath: pf}
+		for _, is := range Run(f) {
+			if is.Code == CodeBackendInvalid && opts.Cluster == nil && !backendInFiles(is.Message, fileKeys) {
+				continue // the backend may exist in the cluster
+			}
+			key := is.Code + "\x00" + is.Message
+			if done[key] {
+				continue
+			}
+			done[key] = true
+			// The issue goes to the object it names, else the Service.
+			var to *source.Document
+			for _, o := range owners {
+				if strings.Contains(is.Message, o.key+" ") || strings.Contains(is.Message, o.key+":") {
+					to = o.doc
+					break
+				}
+			}
+			if to == nil {
+				for _, o := range owners {
+					if o.key == "Service "+t.ns+"/"+t.name {
+						to = o.doc
+					}
+				}
+			}
+			if to == nil && len(owners) > 0 {
+				for _, o := range owners {
+					if o.kind != "Service" {
+						to = o.doc
+						break
+					}
+				}
+			}
+			if to == nil {
+				continue
+			}
+			is.Line = to.Line
+			results[to].Issues = append(results[to].Issues, is)
+		}
+	}
+	out := make([]Result, 0, len(order))
+	for _, d := range order {
+		r := results[d]
+		sortIssues(r.Issues)
+		out = append(out, *r)
+	}
+	return out
+}
+
+// backendInFiles: without the cluster, an invalid backend is judged only
+// when the problem is not existence (no port, unsupported kind) or its
+// Service is absent from the files too... which cannot be told from the
+// files alone, so only the first kind is kept.
+func backendInFiles(msg string, _ map[string]bool) bool {
+	return !strings.Contains(msg, "Service not found")
+}
+
+// acceptAll gives a route written in a file the Accepted=True status the
+// controller writes for each Service parent, so check judges the spec,
+// not a status that does not exist yet.
+func acceptAll(m metav1.ObjectMeta, refs []gatewayv1.ParentReference, st *gatewayv1.RouteStatus) {
+	if len(st.Parents) > 0 {
+		return
+	}
+	for _, p := range refs {
+		st.Parents = append(st.Parents, gatewayv1.RouteParentStatus{ParentRef: p, ControllerName: "linkerd.io/policy-controller",
+			Conditions: []metav1.Condition{{Type: "Accepted", Status: metav1.ConditionTrue, Reason: "Accepted"}}})
+	}
+}
+
+func findService(ss []*corev1.Service, ns, name string) *corev1.Service {
+	for _, s := range ss {
+		if s.Namespace == ns && s.Name == name {
+			return s
+		}
+	}
+	return nil
+}
+
+func replaceService(ss []*corev1.Service, s *corev1.Service) []*corev1.Service {
+	for i := range ss {
+		if ss[i].Namespace == s.Namespace && ss[i].Name == s.Name {
+			out := append([]*corev1.Service{}, ss...)
+			out[i] = s
+			return out
+		}
+	}
+	return append(ss, s)
+}
+
+func deepCopy(m map[string]interface{}) map[string]interface{} {
+	return runtime.DeepCopyJSON(m)
+}
+
+var _ = fmt.Sprint
+var _ = sort.Strings
