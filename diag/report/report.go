@@ -10,6 +10,7 @@ import (
 
 	pb "github.com/linkerd/linkerd2-proxy-api/go/destination"
 
+	"github.com/kubectl-profiles/kubectl-profiles/diag/ctrlplane"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/drift"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/expect"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/finding"
@@ -62,6 +63,10 @@ type PortReport struct {
 	Mode       dpolicy.Mode  `json:"mode,omitempty"`
 	ModeReason string        `json:"modeReason,omitempty"`
 	Policy     *PolicyReport `json:"policy,omitempty"`
+	// ControlPlane is what the destination's metrics say about this
+	// profile (subscribers, updates, overflows); absent when they were not
+	// read.
+	ControlPlane *ctrlplane.Profile `json:"controlPlane,omitempty"`
 
 	// The decoded messages, for rendering; not part of the contract.
 	ServedProfile   *pb.DestinationProfile `json:"-"`

@@ -60,6 +60,11 @@ type Scraper struct {
 	// Filter, when set, keeps only the series that can belong to it
 	// (metrics.ParseFor).
 	Filter *metrics.Filter
+	// Port, when set, is the port read instead of the proxy's admin port
+	// (e.g. the destination controller's 9996), and Parse, when set,
+	// replaces the proxy parser (e.g. diag/ctrlplane.Parse).
+	Port  int
+	Parse func(io.Reader) (*metrics.Snapshot, error)
 	// Now gives the receive time of a scrape.
 	Now         func() time.Time
 	PortForward PortForwardFunc
@@ -151,6 +156,9 @@ func (s *Scraper) One(ctx context.Context, pod *corev1.Pod) Result {
 		return res
 	}
 	port, _ := AdminPort(pod)
+	if s.Port != 0 {
+		port = s.Port
+	}
 	snap, perr := s.viaPodProxy(ctx, pod, port)
 	res.Via = ViaPodProxy
 	var pe *parseError
@@ -278,9 +286,12 @@ func (s *Scraper) read(ctx context.Context, resp *http.Response, viaAPIServer bo
 	if resp.StatusCode == http.StatusOK {
 		var snap *metrics.Snapshot
 		var err error
-		if s.Filter != nil {
+		switch {
+		case s.Parse != nil:
+			snap, err = s.Parse(resp.Body)
+		case s.Filter != nil:
 			snap, err = metrics.ParseFor(resp.Body, s.limits(), *s.Filter)
-		} else {
+		default:
 			snap, err = metrics.Parse(resp.Body, s.limits())
 		}
 		switch {
