@@ -289,6 +289,20 @@ func (c *Classifier) fetch(ctx context.Context, e *entry, timeout time.Duration)
 	defer func() { <-c.slots }()
 	lctx, cancel := context.WithTimeout(ctx, timeout+timeout/4+500*time.Millisecond)
 	defer cancel()
+	// Both lookups at once, as the proxy resolves both.
+	usePolicy := c.Policies != nil && !e.key.Inbound
+	type polAnswer struct {
+		pol  *dpolicy.Policy
+		note string
+		err  error
+	}
+	polc := make(chan polAnswer, 1)
+	if usePolicy {
+		go func() {
+			pol, note, err := c.Policies.Policy(lctx, e.key)
+			polc <- polAnswer{pol, note, err}
+		}()
+	}
 	var dp *pb.DestinationProfile
 	var note string
 	var err error
@@ -296,7 +310,9 @@ func (c *Classifier) fetch(ctx context.Context, e *entry, timeout time.Duration)
 		dp, note, err = c.Source.Profile(lctx, e.key)
 	}
 	e.note, e.err = note, err
-	usePolicy := c.Policies != nil && !e.key.Inbound
+	if usePolicy {
+		defer func() { <-polc }() // every early return still waits for it
+	}
 	switch {
 	case err != nil && ctx.Err() != nil:
 		e.reason, e.err = ReasonStopped, nil // Ctrl-C or the end of the run: not a failure
@@ -315,7 +331,9 @@ func (c *Classifier) fetch(ctx context.Context, e *entry, timeout time.Duration)
 	if !usePolicy {
 		return
 	}
-	pol, pnote, perr := c.Policies.Policy(lctx, e.key)
+	a := <-polc
+	polc <- a // for the deferred receive
+	pol, pnote, perr := a.pol, a.note, a.err
 	e.polNote = pnote
 	switch {
 	case perr != nil && ctx.Err() != nil:

@@ -37,16 +37,22 @@ func (p *Policies) Policy(ctx context.Context, k Key) (*dpolicy.Policy, string, 
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
+	// One deadline for both calls: the Service read, then the policy.
+	start := time.Now()
 	sctx, cancel := context.WithTimeout(ctx, timeout)
 	svc, err := p.Kube.CoreV1().Services(k.Namespace).Get(sctx, k.Service, metav1.GetOptions{})
 	cancel()
+	left := timeout - time.Since(start)
+	if left < 10*time.Millisecond {
+		left = 10 * time.Millisecond
+	}
 	switch {
 	case apierrors.IsNotFound(err):
 		return nil, "", fmt.Errorf("Service %s/%s not found, so its client policy cannot be asked for", k.Namespace, k.Service)
 	case err != nil:
 		return nil, "", fmt.Errorf("reading Service %s/%s: %v", k.Namespace, k.Service, err)
 	}
-	pol, _, err := p.Client.Get(ctx, policy.Spec(svc, int32(k.Port), policy.Workload{Namespace: k.ClientNamespace}, p.ClusterDomain), timeout)
+	pol, _, err := p.Client.Get(ctx, policy.Spec(svc, int32(k.Port), policy.Workload{Namespace: k.ClientNamespace}, p.ClusterDomain), left)
 	if errors.Is(err, policy.ErrNoPolicy) {
 		return nil, "", nil
 	}
