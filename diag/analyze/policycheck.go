@@ -1,8 +1,7 @@
 package analyze
 
 import (
-	"fmt"
-	"sort"
+	"encoding/json"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -286,9 +285,16 @@ func replaceService(ss []*corev1.Service, s *corev1.Service) []*corev1.Service {
 	return append(ss, s)
 }
 
+// deepCopy copies a decoded YAML object through JSON, so the converter
+// sees JSON types only.
 func deepCopy(m map[string]interface{}) map[string]interface{} {
-	return runtime.DeepCopyJSON(m)
+	b, err := json.Marshal(m)
+	if err != nil {
+		return map[string]interface{}{}
+	}
+	var out map[string]interface{}
+	if json.Unmarshal(b, &out) != nil {
+		return map[string]interface{}{}
+	}
+	return out
 }
-
-var _ = fmt.Sprint
-var _ = sort.Strings
