@@ -82,6 +82,11 @@ func TestRBACGrantsReadOnly(t *testing.T) {
 		{attr{Verb: "create", Resource: "pods", Subresource: "proxy", Namespace: "shop"}, false},
 		{attr{Verb: "update", Resource: "pods", Subresource: "proxy", Namespace: "shop"}, false},
 		{attr{Verb: "get", Resource: "services", Subresource: "proxy", Namespace: "shop"}, false},
+		// get: the destination's metrics (:9996) through the pod proxy, and
+		// get --watch: the ServiceProfiles, watched.
+		{attr{Verb: "get", Resource: "pods", Subresource: "proxy", Name: "linkerd-destination-5f7d9c-abcde", Namespace: "linkerd"}, true},
+		{attr{Verb: "list", Resource: "pods", Namespace: "linkerd"}, true},
+		{attr{Verb: "watch", Group: "linkerd.io", Resource: "serviceprofiles", Namespace: "shop"}, true},
 		// Tap, as kube-apiserver checks it for the aggregated tap API.
 		{attr{Verb: "watch", Group: "tap.linkerd.io", Resource: "deployments", Subresource: "tap", Namespace: "shop"}, true},
 		{attr{Verb: "watch", Group: "tap.linkerd.io", Resource: "namespaces", Subresource: "tap", Name: "shop"}, true},
