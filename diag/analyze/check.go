@@ -34,7 +34,10 @@ type Result struct {
 	// Profile is false for documents that could not be read at all
 	// (yaml-invalid): they are not counted as checked profiles.
 	Profile bool
-	Issues  []Issue
+	// PolicyResource: an HTTPRoute, GRPCRoute or Service checked for the
+	// policy path (CheckPolicy).
+	PolicyResource bool
+	Issues         []Issue
 }
 
 // The cluster facts the analyzers read are the model's.

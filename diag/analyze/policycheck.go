@@ -82,7 +82,7 @@ func CheckPolicy(docs []*source.Document, opts PolicyOptions) []Result {
 		if obj.GetNamespace() == "" && ns != "" {
 			obj.SetNamespace(ns)
 		}
-		res := &Result{Origin: Origin{File: d.File, Line: d.Line, Namespace: ns, Name: d.Name()}, Issues: []Issue{}}
+		res := &Result{Origin: Origin{File: d.File, Line: d.Line, Namespace: ns, Name: d.Name()}, PolicyResource: true, Issues: []Issue{}}
 		results[d], order = res, append(order, d)
 		kind := d.Kind()
 		fileKeys[kind+" "+ns+"/"+d.Name()] = true

@@ -13,9 +13,24 @@ var _ = register(Analyzer{
 			if !strings.Contains(n, ".gateway.networking.k8s.io") {
 				continue
 			}
-			if strings.Contains(n, "is not installed") || strings.Contains(n, "without v1") {
+			// GRPCRoutes not installed: none can exist, nothing is lost.
+			if strings.Contains(n, "without v1") || strings.Contains(n, "is not installed") && strings.HasPrefix(n, "httproutes.") {
 				e.At(CodeGatewayAPIMissing, nil, "%s; install the Gateway API CRDs at v1 (and restart the policy controller, which only watches kinds present at startup)", n)
 			}
 		}
 	},
 })
+
+// PolicyNotesWorthSaying drops the notes that lose nothing (a route kind
+// that is not installed cannot have objects, except the Gateway HTTPRoute
+// Linkerd's docs rely on): what is left is said on stderr.
+func PolicyNotesWorthSaying(notes []string) []string {
+	var out []string
+	for _, n := range notes {
+		if strings.Contains(n, "is not installed") && !strings.HasPrefix(n, "httproutes.gateway.networking.k8s.io") {
+			continue
+		}
+		out = append(out, n)
+	}
+	return out
+}

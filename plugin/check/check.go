@@ -176,8 +176,9 @@ func (o *Options) checkFiles(ctx context.Context) ([]analyze.Result, string, err
 			selected = append(selected, &docs[i])
 		}
 	}
+	var g *gatherer
 	if o.UseCluster {
-		g, err := newGatherer(o)
+		g, err = newGatherer(o)
 		if err != nil {
 			return nil, "", err
 		}
@@ -196,6 +197,13 @@ func (o *Options) checkFiles(ctx context.Context) ([]analyze.Result, string, err
 	for _, d := range selected {
 		results = append(results, analyze.Check(d, opts))
 	}
+	all := make([]*source.Document, len(docs))
+	for i := range docs {
+		all[i] = &docs[i]
+	}
+	pctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	defer cancel()
+	results = append(results, o.checkPolicyFiles(pctx, all, g, opts.DefaultNamespace)...)
 	return results, "the given files", nil
 }
 

@@ -84,6 +84,7 @@ func (o *Options) checkCluster(ctx context.Context) ([]analyze.Result, string, e
 	for _, d := range docs {
 		results = append(results, analyze.Check(d, opts))
 	}
+	results = append(results, o.checkPolicyCluster(ctx, g, ns)...)
 	return results, scope, nil
 }
 

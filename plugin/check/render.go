@@ -39,11 +39,14 @@ type Origin struct {
 
 // Summary counts what was checked and found.
 type Summary struct {
-	Profiles int    `json:"profiles"`
-	Errors   int    `json:"errors"`
-	Warnings int    `json:"warnings"`
-	Infos    int    `json:"infos"`
-	FailOn   string `json:"failOn"`
+	Profiles int `json:"profiles"`
+	// PolicyResources counts HTTPRoutes, GRPCRoutes and Services checked
+	// for the policy path.
+	PolicyResources int    `json:"policyResources"`
+	Errors          int    `json:"errors"`
+	Warnings        int    `json:"warnings"`
+	Infos           int    `json:"infos"`
+	FailOn          string `json:"failOn"`
 	// Failed is true when a finding reached FailOn (exit status 3).
 	Failed bool `json:"failed"`
 }
@@ -53,6 +56,9 @@ func buildOutput(results []analyze.Result, failOn finding.Level) Output {
 	for _, r := range results {
 		if r.Profile {
 			out.Summary.Profiles++
+		}
+		if r.PolicyResource {
+			out.Summary.PolicyResources++
 		}
 		for _, is := range r.Issues {
 			f := Finding{Code: is.Code, Level: is.Level, Message: is.Message, Origin: Origin{
@@ -99,17 +105,26 @@ func (o *Options) report(results []analyze.Result, scope string) error {
 	}
 	s := out.Summary
 	switch {
-	case s.Profiles == 0 && len(out.Findings) == 0:
+	case s.Profiles == 0 && s.PolicyResources == 0 && len(out.Findings) == 0:
 		fmt.Fprintf(o.Streams.ErrOut, "No ServiceProfiles found in %s.\n", scope)
 	case len(out.Findings) == 0:
-		fmt.Fprintf(o.Streams.ErrOut, "✔ No problems found in %s.\n", plural(s.Profiles, "ServiceProfile"))
+		fmt.Fprintf(o.Streams.ErrOut, "✔ No problems found in %s.\n", checked(s))
 	default:
-		fmt.Fprintf(o.Streams.ErrOut, "%s in %s.\n", counts(s), plural(s.Profiles, "ServiceProfile"))
+		fmt.Fprintf(o.Streams.ErrOut, "%s in %s.\n", counts(s), checked(s))
 	}
 	if s.Failed {
 		return cli.Findings("findings at or above --fail-on %s (%s)", s.FailOn, counts(s))
 	}
 	return nil
+}
+
+// checked says what was checked: the ServiceProfiles, and the policy
+// resources when there were any.
+func checked(s Summary) string {
+	if s.PolicyResources == 0 {
+		return plural(s.Profiles, "ServiceProfile")
+	}
+	return plural(s.Profiles, "ServiceProfile") + " and " + plural(s.PolicyResources, "policy resource")
 }
 
 func counts(s Summary) string {

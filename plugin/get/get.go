@@ -184,8 +184,10 @@ func (o *Options) Run(ctx context.Context) error {
 			ReadCluster: func(ctx context.Context, namespaces []string) (*dpolicy.Cluster, []string, error) {
 				return ppolicy.ReadCluster(ctx, c.Kube, c.Discovery, c.Dynamic, namespaces)
 			},
-			ControlPlane: func(ctx context.Context) dpolicy.ControlPlane { return ReadControlPlane(ctx, c.Kube, o.Dest.LinkerdNS) },
-			NoPolicy:     ppolicy.ErrNoPolicy,
+			ControlPlane: func(ctx context.Context) dpolicy.ControlPlane {
+				return ppolicy.ReadControlPlane(ctx, c.Kube, o.Dest.LinkerdNS)
+			},
+			NoPolicy: ppolicy.ErrNoPolicy,
 		},
 	}
 	defer eng.Close()

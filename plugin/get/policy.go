@@ -3,20 +3,16 @@ package get
 import (
 	"context"
 	"errors"
-	"fmt"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
 
 	outbound "github.com/linkerd/linkerd2-proxy-api/go/outbound"
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 
+	"github.com/kubectl-profiles/kubectl-profiles/diag/analyze"
 	dpolicy "github.com/kubectl-profiles/kubectl-profiles/diag/policy"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/report"
-	"github.com/kubectl-profiles/kubectl-profiles/plugin/kube"
 	ppolicy "github.com/kubectl-profiles/kubectl-profiles/plugin/policy"
 )
 
@@ -102,9 +98,9 @@ func (e *Engine) policyInput(ctx context.Context, svc *corev1.Service, namespace
 			if err != nil {
 				notes = append(notes, err.Error())
 			}
-			if len(notes) > 0 {
+			if say := analyze.PolicyNotesWorthSaying(notes); len(say) > 0 {
 				// One line for what the policy half could not read.
-				msg := "warning: policy path: " + strings.Join(notes, "; ")
+				msg := "warning: policy path: " + strings.Join(say, "; ")
 				if err != nil {
 					msg += ": the policy half is shown as served, without prediction or drift"
 				}
@@ -212,38 +208,4 @@ func (e *Engine) applyPolicy(flights []*policyFlight, inputs []report.Input, sta
 			}
 		}
 	}
-}
-
-var linkerdVersionRe = regexp.MustCompile(`(?m)^\s*linkerdVersion:\s*"?([A-Za-z0-9._+-]+)"?\s*$`)
-
-// ReadControlPlane reads the control plane's release: linkerdVersion in
-// the linkerd-config ConfigMap's values, else the tag of the destination
-// pod's image. Version is "" when neither can be read.
-func ReadControlPlane(ctx context.Context, cs kubernetes.Interface, ns string) dpolicy.ControlPlane {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if cm, err := cs.CoreV1().ConfigMaps(ns).Get(ctx, "linkerd-config", metav1.GetOptions{}); err == nil {
-		for _, k := range []string{"values", "linkerd-crds-values"} {
-			if m := linkerdVersionRe.FindStringSubmatch(cm.Data[k]); m != nil {
-				return dpolicy.ControlPlane{Version: m[1], From: fmt.Sprintf("ConfigMap %s/linkerd-config", ns)}
-			}
-		}
-	}
-	pod, err := kube.FindDestinationPod(ctx, cs, ns)
-	if err != nil {
-		return dpolicy.ControlPlane{}
-	}
-	for _, c := range pod.Spec.Containers {
-		if c.Name != "destination" && c.Name != "policy" {
-			continue
-		}
-		img := c.Image
-		if i := strings.LastIndex(img, "@"); i >= 0 {
-			img = img[:i]
-		}
-		if i := strings.LastIndex(img, ":"); i >= 0 && !strings.Contains(img[i:], "/") {
-			return dpolicy.ControlPlane{Version: img[i+1:], From: fmt.Sprintf("the image of pod %s/%s", pod.Namespace, pod.Name)}
-		}
-	}
-	return dpolicy.ControlPlane{}
 }

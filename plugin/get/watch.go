@@ -31,6 +31,7 @@ import (
 	"github.com/kubectl-profiles/kubectl-profiles/diag/ctrlplane"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/drift"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/finding"
+	dpolicy "github.com/kubectl-profiles/kubectl-profiles/diag/policy"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/profile"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/report"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/cli"
@@ -189,6 +190,10 @@ type watcher struct {
 	json    bool
 	now     func() time.Time
 
+	// policy is the policy half of every re-render: the run's policy
+	// connection (one OutboundPolicies.Get per re-render), nil without one.
+	policy *PolicyConfig
+
 	events  chan watchMsg
 	latest  map[string]*pb.DestinationProfile // by path, owned by the loop
 	pending []*pending
@@ -217,6 +222,7 @@ func (o *Options) runWatch(ctx context.Context, eng *Engine, svcs []*corev1.Serv
 }
 
 func (w *watcher) run(ctx context.Context) error {
+	w.policy = reusePolicy(w.eng)
 	for i, r := range w.reports {
 		fqdn := r.FQDN
 		tok := destination.Token{Namespace: r.Client.Namespace, Pod: r.Client.Pod}
@@ -406,7 +412,9 @@ func (w *watcher) handle(ctx context.Context, m watchMsg) error {
 	case "push":
 		return w.push(ctx, m)
 	case "held":
-		w.dropHeld(m.held)
+		if !w.dropHeld(m.held) {
+			return nil // matched meanwhile (its timer had already fired)
+		}
 		return w.pushed(ctx, m.held.stream, m.held.msg, m.held.at, "")
 	case "crd":
 		return w.change(ctx, m)
@@ -462,22 +470,26 @@ func (w *watcher) pushed(ctx context.Context, s *watchStream, msg *pb.Destinatio
 	return w.emitChange(ctx, s, nil, 0, prev, msg, why)
 }
 
-func (w *watcher) dropHeld(h *heldPush) {
+// dropHeld removes h and tells whether it was still held.
+func (w *watcher) dropHeld(h *heldPush) bool {
 	for i, x := range w.held {
 		if x == h {
 			w.held = append(w.held[:i], w.held[i+1:]...)
-			return
+			return true
 		}
 	}
+	return false
 }
 
-func (w *watcher) dropPending(p *pending) {
+// dropPending removes p and tells whether it was still pending.
+func (w *watcher) dropPending(p *pending) bool {
 	for i, x := range w.pending {
 		if x == p {
 			w.pending = append(w.pending[:i], w.pending[i+1:]...)
-			return
+			return true
 		}
 	}
+	return false
 }
 
 // change records a ServiceProfile change: pushes already held for its
@@ -521,10 +533,9 @@ func (w *watcher) change(ctx context.Context, m watchMsg) error {
 // expire ends the wait for a change's pushes: ports that had to change
 // are a finding, the others were not concerned.
 func (w *watcher) expire(ctx context.Context, p *pending) error {
-	if p.late {
-		return nil
+	if p.late || !w.dropPending(p) {
+		return nil // already expired, or every push came (its timer had already fired)
 	}
-	w.dropPending(p)
 	rep, err := w.rebuild(ctx, p.report)
 	if err != nil {
 		return w.warnf(p.report, "cannot re-read %s: %s", w.service(p.report), cli.OneLine(err.Error()))
@@ -709,7 +720,7 @@ func (w *watcher) rebuild(ctx context.Context, i int) (report.Report, error) {
 		served[k] = v
 	}
 	e := &Engine{Kube: w.eng.Kube, Dynamic: w.eng.Dynamic, PodFor: w.eng.PodFor, Config: w.eng.Config,
-		Connect: func(context.Context) (Lookuper, error) { return cached(served), nil }}
+		Connect: func(context.Context) (Lookuper, error) { return cached(served), nil }, Policy: w.policy}
 	res, err := e.Get(ctx, []*corev1.Service{svc})
 	if err != nil {
 		return report.Report{}, err
@@ -839,3 +850,29 @@ func (o *Options) addWatchFlags(f *pflag.FlagSet) {
 	f.DurationVar(&o.watch.LagThreshold, "informer-lag-threshold", DefaultLagThreshold, "informer lag (destination *_informer_lag_seconds) above which a finding is reported")
 	f.BoolVarP(&o.watch.Watch, "watch", "w", false, "after the report, keep the lookups open and watch the ServiceProfiles: print every push and change, with what it changed (Ctrl-C ends, exit 0)")
 }
+
+// reusePolicy is the policy half of e for re-renders: its open
+// connection (never closed by them), its cluster reader and the control
+// plane's release it already read.
+func reusePolicy(e *Engine) *PolicyConfig {
+	if e.Policy == nil || e.Policy.Connect == nil || e.pol.done == nil {
+		return nil
+	}
+	<-e.pol.done
+	conn, err := e.pol.conn, e.pol.connErr
+	cp := e.pol.cp
+	return &PolicyConfig{
+		Connect: func(context.Context) (PolicyLooker, error) {
+			if err != nil {
+				return nil, err
+			}
+			return keepOpen{conn}, nil
+		},
+		ReadCluster:  e.Policy.ReadCluster,
+		ControlPlane: func(context.Context) dpolicy.ControlPlane { return cp },
+		NoPolicy:     e.Policy.NoPolicy,
+	}
+}
+
+// keepOpen hides Close: the connection is the run's.
+type keepOpen struct{ PolicyLooker }
