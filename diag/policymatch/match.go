@@ -19,7 +19,7 @@
 //
 // Pure: no network. Matching does not allocate, except to confirm a regex
 // that matched the whole string when the anchored test alone cannot tell
-// (alternations, lazy or overlapping repetitions: see spanSafe).
+// (alternations, lazy or overlapping repetitions: see SpanSafe).
 package policymatch
 
 import (
@@ -292,7 +292,7 @@ func compileRegex(s string) (full, re *regexp.Regexp, unknown bool, err error) {
 	if err != nil {
 		return nil, nil, true, nil
 	}
-	if spanSafe(s) {
+	if SpanSafe(s) {
 		re = nil // the anchored test decides alone
 	}
 	return full, re, false, nil
@@ -308,7 +308,7 @@ func regexMatch(full, re *regexp.Regexp, s string) bool {
 		return false
 	}
 	if re == nil {
-		return true // spanSafe
+		return true // SpanSafe
 	}
 	loc := re.FindStringIndex(s)
 	return loc != nil && loc[0] == 0 && loc[1] == len(s)

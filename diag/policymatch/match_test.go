@@ -209,6 +209,45 @@ func TestGRPC(t *testing.T) {
 	}
 }
 
+// gRPC rules the way linkerd2-proxy's grpc/match.rs and find rank them
+// (diag/gen's former matcher got these wrong): a rule without matches has
+// the default summary (0 service, 0 method, 0 headers), so it ties with an
+// empty RPC match and loses to any service; a match without an RPC part
+// (headers only) is still a gRPC match: POST and /service/method only.
+func TestGRPCDefaults(t *testing.T) {
+	g := func(name string, rules ...policy.Rule) policy.Route {
+		r := hr(name, nil, rules...)
+		r.Kind = "GRPCRoute"
+		return r
+	}
+	rpc := func(s, m string) policy.Match { return policy.Match{RPC: &policy.RPC{Service: s, Method: m}} }
+	hdr := policy.Match{Headers: []policy.ValueMatch{{Name: "x-a", Kind: "exact", Value: "1"}}}
+	xa := []Header{{Name: "x-a", Value: "1"}}
+	for _, c := range []struct {
+		routes []policy.Route
+		req    *Request
+		want   string
+	}{
+		// Tie at (0, 0, 0): the earlier route, not the rule without matches.
+		{[]policy.Route{g("a", rl(rpc("", ""))), g("b", rl())}, &Request{Method: "POST", Path: "/s/m"}, "GRPCRoute/ns/a#rule1"},
+		// A one-character service outranks the default summary.
+		{[]policy.Route{g("a", rl()), g("b", rl(rpc("x", "")))}, &Request{Method: "POST", Path: "/x/m"}, "GRPCRoute/ns/b#rule1"},
+		// A rule without matches matches any method.
+		{[]policy.Route{g("a", rl())}, &Request{Method: "GET", Path: "/x"}, "GRPCRoute/ns/a#rule1"},
+		// Headers only: POST and a method segment are still required.
+		{[]policy.Route{g("a", rl(hdr))}, &Request{Method: "POST", Path: "/s/m", Headers: xa}, "GRPCRoute/ns/a#rule1"},
+		{[]policy.Route{g("a", rl(hdr))}, &Request{Method: "GET", Path: "/s/m", Headers: xa}, "404"},
+		{[]policy.Route{g("a", rl(hdr))}, &Request{Method: "POST", Path: "/s", Headers: xa}, "404"},
+		// A headers-only match counts its headers above a bare rule.
+		{[]policy.Route{g("a", rl()), g("b", rl(hdr))}, &Request{Method: "POST", Path: "/s/m", Headers: xa}, "GRPCRoute/ns/b#rule1"},
+	} {
+		m := mustNew(t, true, c.routes...)
+		if got := id(t, m, c.req); got != c.want {
+			t.Errorf("%s %s: got %s, want %s", c.req.Method, c.req.Path, got, c.want)
+		}
+	}
+}
+
 func TestGoDiffersIsUndecided(t *testing.T) {
 	// \pN is fine; a Rust-only construct such as a class set operation
 	// makes the match undecided rather than guessed.

@@ -2,8 +2,17 @@ package policymatch
 
 import (
 	"regexp/syntax"
+	"strings"
 	"unicode"
 )
+
+// SpanSafe tells a regex for which the proxy's rule for a
+// RegularExpression match (the leftmost-first match must span the whole
+// string, policy-api.md §11) accepts exactly the strings the anchored
+// ^(?:re)$ accepts. For others (`a|ab` does not match "ab" in the proxy)
+// a writer that means "the whole path matches re" must wrap re in
+// ^(?:re)$ itself. Conservative: false means "not proven".
+func SpanSafe(pattern string) bool { return spanSafe(pattern) || segmentRegex(pattern) }
 
 // spanSafe tells a regex whose leftmost-first match from the start of a
 // string is that whole string whenever ^(?:re)$ matches it, so the
@@ -97,4 +106,36 @@ func overlaps(a, b []rune) bool {
 		}
 	}
 	return false
+}
+
+// segmentRegex reports a regex made of literal text and [^/]+ or [^/]*
+// parts, optionally ending in .* (the shapes path templates produce). A
+// greedy [^/] run may give back characters to a literal that follows it,
+// which spanSafe does not prove, but within a segment every greedy run
+// first tries the longest choice and the match cannot stop before the
+// segment's end when an anchored match exists (property-tested in
+// TestSegmentRegexProperty against leftmost-first matching).
+func segmentRegex(re string) bool {
+	for i := 0; i < len(re); {
+		switch {
+		case strings.HasPrefix(re[i:], "[^/]+") || strings.HasPrefix(re[i:], "[^/]*"):
+			i += 5
+		case re[i:] == ".*":
+			return true
+		case re[i] == '\\':
+			if i+1 >= len(re) || isWordByte(re[i+1]) {
+				return false
+			}
+			i += 2
+		case strings.IndexByte(".^$*+?()[]{}|", re[i]) >= 0:
+			return false
+		default:
+			i++
+		}
+	}
+	return true
+}
+
+func isWordByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c >= 0x80
 }

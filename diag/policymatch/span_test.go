@@ -4,6 +4,8 @@ import (
 	"math/rand"
 	"regexp"
 	"testing"
+
+	"github.com/kubectl-profiles/kubectl-profiles/diag/policy"
 )
 
 func TestSpanSafe(t *testing.T) {
@@ -52,6 +54,54 @@ func TestSpanSafeProperty(t *testing.T) {
 					t.Fatalf("%q on %q: anchored match but leftmost-first %v", p, s, loc)
 				}
 			}
+		}
+	}
+}
+
+// Property behind segmentRegex: for regexes of literal text and [^/]+ /
+// [^/]* parts (optionally ending in .*), the leftmost-first match spans the
+// string exactly when the anchored regex matches it, and the Matcher (which
+// then skips the leftmost-first confirmation) agrees.
+func TestSegmentRegexProperty(t *testing.T) {
+	rnd := rand.New(rand.NewSource(1))
+	parts := []string{"[^/]+", "[^/]*", "a", "b", "-", `\.`, "ab", "/"}
+	const alpha = "ab-./"
+	for it := 0; it < 20000; it++ {
+		re := "/"
+		for k := 1 + rnd.Intn(4); k > 0; k-- {
+			re += parts[rnd.Intn(len(parts))]
+		}
+		if rnd.Intn(4) == 0 {
+			re += ".*"
+		}
+		if !SpanSafe(re) {
+			t.Fatalf("SpanSafe(%q) = false", re)
+		}
+		path := "/"
+		for k := 1 + rnd.Intn(7); k > 0; k-- {
+			path += string(alpha[rnd.Intn(len(alpha))])
+		}
+		loc := regexp.MustCompile(re).FindStringIndex(path)
+		spans := loc != nil && loc[0] == 0 && loc[1] == len(path)
+		if anchored := regexp.MustCompile("^(?:" + re + ")$").MatchString(path); spans != anchored {
+			t.Fatalf("%s on %s: leftmost-first spans %v, anchored %v", re, path, spans, anchored)
+		}
+		m, err := NewRoutes([]policy.Route{{Rules: []policy.Rule{{Matches: []policy.Match{{Path: "regex:" + re}}}}}}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := m.Match(&Request{Method: "GET", Path: path}).Outcome == Matched; got != spans {
+			t.Fatalf("%s on %s: Matcher %v, leftmost-first spans %v", re, path, got, spans)
+		}
+	}
+	for _, re := range []string{"/a*(ab)*b*", "/a|/b", "/x?", "/(a)", "/a{2}", `/\w+`} {
+		if segmentRegex(re) {
+			t.Errorf("segmentRegex(%q) = true", re)
+		}
+	}
+	for _, re := range []string{"/a*(ab)*b*", "/a|/ab", "/(a)b|/ab/"} {
+		if SpanSafe(re) {
+			t.Errorf("SpanSafe(%q) = true", re)
 		}
 	}
 }
