@@ -57,3 +57,17 @@ func BenchmarkVerify1000(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkVerifyRoutes1000: re-matching the 1000 sample requests against
+// the simulated policy (the proxy's precedence, diag/policymatch).
+func BenchmarkVerifyRoutes1000(b *testing.B) {
+	eps, _ := Order(benchEndpoints())
+	rs, placed, _ := HTTPRoutes(target, eps, false)
+	exp := Simulate(target, nil, rs, nil)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if bad := VerifyRoutes(exp, eps, placed); len(bad) > 0 {
+			b.Fatal(bad)
+		}
+	}
+}

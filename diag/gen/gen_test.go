@@ -182,36 +182,41 @@ func TestParseProto(t *testing.T) {
 	}
 }
 
-// The proxy's precedence (policy-api.md §11), on policy routes.
-func TestMatchPolicyPrecedence(t *testing.T) {
+// VerifyRoutes re-matches each sample request with the proxy's precedence
+// (diag/policymatch): a sample another rule takes, a 404, and a rule whose
+// outcome cannot be decided are each one line.
+func TestVerifyRoutesPrecedence(t *testing.T) {
 	rule := func(ms ...policy.Match) policy.Rule { return policy.Rule{Matches: ms} }
 	routes := []policy.Route{
-		{Name: "a", Rules: []policy.Rule{
+		{Kind: "HTTPRoute", Name: "a", Rules: []policy.Rule{
 			rule(policy.Match{Path: "regex:/books/[^/]+"}),
 			rule(policy.Match{Path: "exact:/books/new"}),
 			rule(policy.Match{Path: "prefix:/books"}),
+			rule(policy.Match{Path: "prefix:/q", QueryParams: []policy.ValueMatch{{Name: "v", Kind: "exact", Value: "1"}}}),
 		}},
-		{Name: "b", Rules: []policy.Rule{
+		{Kind: "HTTPRoute", Name: "b", Rules: []policy.Rule{
 			rule(policy.Match{Path: "regex:/books/[^/]+", Method: "DELETE"}),
 			rule(policy.Match{Path: "prefix:/static/"}),
 		}},
 	}
-	for _, tc := range []struct {
-		method, path string
-		want         Hit
-		ok           bool
-	}{
-		{"GET", "/books/new", Hit{0, 0}, true},    // exact and regex tie on length: the earlier rule
-		{"DELETE", "/books/7", Hit{1, 0}, true},   // a method breaks the tie, across routes
-		{"GET", "/books", Hit{0, 2}, true},        // prefix
-		{"GET", "/books/7/x", Hit{0, 2}, true},    // regex must span the whole path
-		{"GET", "/static/a.css", Hit{1, 1}, true}, // prefix on a segment boundary
-		{"GET", "/staticx", Hit{}, false},         // 404
-	} {
-		hit, ok := MatchPolicy(routes, Request{Method: tc.method, Path: tc.path})
-		if ok != tc.ok || ok && hit != tc.want {
-			t.Errorf("%s %s = %v %v, want %v %v", tc.method, tc.path, hit, ok, tc.want, tc.ok)
-		}
+	exp := policy.Expected{Policy: &policy.Policy{Protocol: policy.HTTP1, Routes: routes}}
+	eps := []Endpoint{
+		{Method: "GET", Path: "/books/new"},     // exact and regex tie on length: the earlier rule (a 0)
+		{Method: "DELETE", Path: "/books/{id}"}, // a method breaks the tie, across routes (b 0)
+		{Method: "GET", Path: "/books/{id}/x"},  // a regex must span the whole path: the prefix (a 2)
+		{Method: "GET", Path: "/static/a.css"},  // prefix on a segment boundary (b 1)
+		{Method: "GET", Path: "/staticx"},       // 404
+		{Method: "GET", Path: "/q"},             // the query string is unknown: undecided
+	}
+	placed := []Placed{{"a", 1}, {"b", 0}, {"a", 2}, {"b", 1}, {"b", 1}, {"a", 3}}
+	got := VerifyRoutes(exp, eps, placed)
+	want := []string{
+		`GET /books/new gets a rule 0, not a rule 1 (GET /books/new)`,
+		`GET /staticx matches no rule (would get a 404), not b rule 1`,
+		`GET /q may get a rule 3: cannot be decided (a query-param match, or a regex Go reads differently from the proxy), want a rule 3`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/kubectl-profiles/kubectl-profiles/diag/lang"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/proxy"
@@ -135,3 +136,19 @@ func Shadowed(eps []Endpoint) (shadowed map[int]int, undecided []int) {
 
 // hasParam reports whether a path template segment holds a parameter.
 func hasParam(s string) bool { return strings.ContainsAny(s, "{}") }
+
+var regexCache sync.Map // string -> *regexp.Regexp (nil when Go cannot compile it)
+
+// compiled compiles an anchored ServiceProfile path regex for Order's
+// cheap pre-filter (diag/lang decides the cover itself).
+func compiled(re string) *regexp.Regexp {
+	if v, ok := regexCache.Load(re); ok {
+		return v.(*regexp.Regexp)
+	}
+	r, err := regexp.Compile(re)
+	if err != nil {
+		r = nil
+	}
+	regexCache.Store(re, r)
+	return r
+}

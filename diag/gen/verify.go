@@ -11,6 +11,7 @@ import (
 	"github.com/kubectl-profiles/kubectl-profiles/diag/analyze"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/finding"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/policy"
+	"github.com/kubectl-profiles/kubectl-profiles/diag/policymatch"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/profile"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/proxy"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/source"
@@ -121,7 +122,8 @@ func Simulate(t Target, svcAnnotations map[string]string, https []*gatewayv1.HTT
 
 // VerifyRoutes checks that the controller serves every route (none dropped
 // by a conversion failure) and that the sample request of every endpoint
-// gets exactly the rule made for it under the proxy's precedence.
+// gets exactly the rule made for it under the proxy's precedence
+// (diag/policymatch, one Matcher for all samples).
 func VerifyRoutes(exp policy.Expected, eps []Endpoint, placed []Placed) []string {
 	var bad []string
 	for _, v := range exp.Routes {
@@ -132,16 +134,23 @@ func VerifyRoutes(exp policy.Expected, eps []Endpoint, placed []Placed) []string
 	if len(bad) > 0 || exp.Policy == nil {
 		return bad
 	}
-	routes := exp.Policy.Routes
+	m, err := policymatch.New(exp.Policy)
+	if err != nil {
+		return append(bad, fmt.Sprintf("the proxy would reject the routes: %v", err))
+	}
+	routes := m.Routes()
+	var req policymatch.Request
 	for i, ep := range eps {
-		method := ep.SampleMethod()
-		hit, ok := MatchPolicy(routes, Request{Method: method, Path: ep.Sample()})
+		req.Method, req.Path = ep.SampleMethod(), ep.Sample()
+		res := m.Match(&req)
 		want := placed[i]
 		switch {
-		case !ok:
-			bad = append(bad, fmt.Sprintf("%s %s matches no rule (would get a 404), not %s rule %d", method, ep.Sample(), want.Route, want.Rule))
-		case routes[hit.Route].Name != want.Route || hit.Rule != want.Rule:
-			bad = append(bad, fmt.Sprintf("%s %s gets %s rule %d, not %s rule %d (%s)", method, ep.Sample(), routes[hit.Route].Name, hit.Rule, want.Route, want.Rule, ep.Name()))
+		case res.Outcome == policymatch.NoRoute:
+			bad = append(bad, fmt.Sprintf("%s %s matches no rule (would get a 404), not %s rule %d", req.Method, req.Path, want.Route, want.Rule))
+		case res.Outcome == policymatch.Undecided:
+			bad = append(bad, fmt.Sprintf("%s %s may get %s rule %d: cannot be decided (a query-param match, or a regex Go reads differently from the proxy), want %s rule %d", req.Method, req.Path, routes[res.Route].Name, res.Rule, want.Route, want.Rule))
+		case routes[res.Route].Name != want.Route || res.Rule != want.Rule:
+			bad = append(bad, fmt.Sprintf("%s %s gets %s rule %d, not %s rule %d (%s)", req.Method, req.Path, routes[res.Route].Name, res.Rule, want.Route, want.Rule, ep.Name()))
 		}
 	}
 	return bad
