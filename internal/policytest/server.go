@@ -46,6 +46,8 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	lnet "github.com/linkerd/linkerd2-proxy-api/go/net"
 	pb "github.com/linkerd/linkerd2-proxy-api/go/outbound"
@@ -73,6 +75,10 @@ type Options struct {
 	// which ignores Gateway HTTPRoute rules[].timeouts.
 	IgnoreGatewayRuleTimeouts bool
 	Logger                    *log.Logger
+	// Reuse answers from one read of the API server for this long (the
+	// real controller answers from an in-memory index; benchmarks use it
+	// so that they measure the client). 0: read on every lookup.
+	Reuse time.Duration
 }
 
 const chartOpaquePorts = "25,587,3306,4444,5432,6379,9300,11211"
@@ -88,6 +94,10 @@ type Server struct {
 	dyn      dynamic.Interface
 	grpc     *grpc.Server
 	lis      net.Listener
+
+	mu     sync.Mutex
+	cached *world
+	readAt time.Time
 }
 
 var (
@@ -192,6 +202,22 @@ type httpRoute struct {
 }
 
 func (s *Server) read(ctx context.Context) (*world, error) {
+	if s.opts.Reuse > 0 {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.cached != nil && time.Since(s.readAt) < s.opts.Reuse {
+			return s.cached, nil
+		}
+		w, err := s.readAPI(ctx)
+		if err == nil {
+			s.cached, s.readAt = w, time.Now()
+		}
+		return w, err
+	}
+	return s.readAPI(ctx)
+}
+
+func (s *Server) readAPI(ctx context.Context) (*world, error) {
 	w := &world{}
 	svcs, err := s.kube.CoreV1().Services("").List(ctx, metav1.ListOptions{})
 	if err != nil {
