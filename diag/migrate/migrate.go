@@ -13,6 +13,7 @@ import (
 	"github.com/kubectl-profiles/kubectl-profiles/diag/gen"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/lang"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/policy"
+	"github.com/kubectl-profiles/kubectl-profiles/diag/policymatch"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/profile"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/proxy"
 )
@@ -58,6 +59,9 @@ type Result struct {
 	// controller would serve for the routes.
 	Old *proxy.Profile
 	New policy.Expected
+	// matcher matches requests against New's routes (nil without a
+	// policy).
+	matcher *policymatch.Matcher
 }
 
 // conj is one HTTPRoute match: a method and a path regex, both optional.
@@ -152,47 +156,18 @@ var gatewayMethods = map[string]bool{"GET": true, "HEAD": true, "POST": true, "P
 // The proxy takes a RegularExpression's leftmost-first match and requires it
 // to span the path, which differs from an anchored match when an earlier
 // choice can end the match early (e.g. `a*(ab)*b*` on /aabab), so a regex is
-// wrapped in ^(?:...)$ unless it is made only of literal text and [^/]+ /
-// [^/]* parts, optionally ending in .* (the shapes templates produce: for
-// those the first match found spans the path whenever an anchored match
-// exists; checked exhaustively on random regexes and paths of these shapes).
+// wrapped in ^(?:...)$ unless policymatch.SpanSafe proves the two agree (the
+// shapes templates produce, among others).
 func pathMatch(re string) *gatewayv1.HTTPPathMatch {
 	re = strings.TrimSpace(re)
 	if lit, ok := literal(re); ok && gen.ExactPathOK(lit) {
 		return &gatewayv1.HTTPPathMatch{Type: ptr(gatewayv1.PathMatchExact), Value: ptr(lit)}
 	}
 	v := re
-	if !segmentRegex(re) {
+	if !policymatch.SpanSafe(re) {
 		v = "^(?:" + strings.TrimSuffix(strings.TrimPrefix(re, "^"), "$") + ")$"
 	}
 	return &gatewayv1.HTTPPathMatch{Type: ptr(gatewayv1.PathMatchRegularExpression), Value: ptr(v)}
-}
-
-// segmentRegex reports a regex made of literal text and [^/]+ or [^/]*
-// parts, optionally ending in .*.
-func segmentRegex(re string) bool {
-	for i := 0; i < len(re); {
-		switch {
-		case strings.HasPrefix(re[i:], "[^/]+") || strings.HasPrefix(re[i:], "[^/]*"):
-			i += 5
-		case re[i:] == ".*":
-			return true
-		case re[i] == '\\':
-			if i+1 >= len(re) || isWordByte(re[i+1]) {
-				return false
-			}
-			i += 2
-		case strings.IndexByte(".^$*+?()[]{}|", re[i]) >= 0:
-			return false
-		default:
-			i++
-		}
-	}
-	return true
-}
-
-func isWordByte(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c >= 0x80
 }
 
 // literal returns the text a regex matches when it is a plain literal.
@@ -428,6 +403,11 @@ func Convert(in Input) (*Result, error) {
 		svcAnn = in.Service.Annotations
 	}
 	res.New = gen.Simulate(t, svcAnn, res.HTTPRoutes, res.GRPCRoutes)
+	if res.New.Policy != nil {
+		if res.matcher, err = policymatch.New(res.New.Policy); err != nil {
+			res.Changes = append(res.Changes, fmt.Sprintf("the proxy would reject the routes (%v): requests are not replayed against them", err))
+		}
+	}
 	best := res
 	best.routingChanges(sp)
 	best.staticChanges(in, catchAll)

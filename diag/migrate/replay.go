@@ -9,6 +9,7 @@ import (
 	"github.com/kubectl-profiles/kubectl-profiles/diag/gen"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/lang"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/policy"
+	"github.com/kubectl-profiles/kubectl-profiles/diag/policymatch"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/profile"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/proxy"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/translate"
@@ -24,6 +25,10 @@ type Outcome struct {
 	Index   int
 	Retry   string // "" when not retried
 	Timeout string // "" when none
+	// Undecided: the proxy may route the request by this rule, but
+	// whether it does cannot be computed (a query-param match without the
+	// query string, or a regex Go reads differently from the proxy's).
+	Undecided bool
 }
 
 // NotFound reports a 404 from the proxy.
@@ -42,6 +47,9 @@ func (o Outcome) String() string {
 	}
 	if o.Timeout != "" {
 		s += ", timeout " + o.Timeout
+	}
+	if o.Undecided {
+		s = "possibly " + s + " (cannot be decided: a query-param match without the query string, or a regex Go reads differently from the proxy)"
 	}
 	return s
 }
@@ -69,18 +77,18 @@ func (r *Result) OldOutcome(method, path string) Outcome {
 }
 
 // NewOutcome is what the proxy does with the request under the HTTPRoutes
-// (the controller's policy and the proxy's precedence).
-func (r *Result) NewOutcome(req gen.Request) Outcome {
-	if r.New.Policy == nil {
+// (the controller's policy and the proxy's precedence, diag/policymatch).
+func (r *Result) NewOutcome(req policymatch.Request) Outcome {
+	if r.matcher == nil {
 		return Outcome{Index: -2}
 	}
-	routes := r.New.Policy.Routes
-	hit, ok := gen.MatchPolicy(routes, req)
-	if !ok {
+	routes := r.matcher.Routes()
+	hit := r.matcher.Match(&req)
+	if hit.Outcome == policymatch.NoRoute {
 		return Outcome{Index: -2}
 	}
 	name := routes[hit.Route].Name
-	o := Outcome{Index: -1, Route: "(catch-all rule)"}
+	o := Outcome{Index: -1, Route: "(catch-all rule)", Undecided: hit.Outcome == policymatch.Undecided}
 	if routes[hit.Route].Default != "" {
 		o.Route = "(default route)"
 	}
@@ -124,9 +132,11 @@ type Diff struct {
 }
 
 // Compare replays one request through both rule sets.
-func (r *Result) Compare(req gen.Request) (Diff, bool) {
+func (r *Result) Compare(req policymatch.Request) (Diff, bool) {
 	d := Diff{Method: req.Method, Path: req.Path, Old: r.OldOutcome(req.Method, req.Path), New: r.NewOutcome(req)}
 	switch {
+	case d.New.Undecided:
+		d.What = append(d.What, "undecided")
 	case d.New.NotFound():
 		d.What = append(d.What, "404")
 	case d.Old.Index != d.New.Index:
@@ -197,7 +207,7 @@ func (r *Result) routingChanges(sp *profile.ServiceProfile) {
 		if method == "" {
 			method = "GET"
 		}
-		d, changed := r.Compare(gen.Request{Method: method, Path: q.Path})
+		d, changed := r.Compare(policymatch.Request{Method: method, Path: q.Path})
 		if !changed {
 			continue
 		}

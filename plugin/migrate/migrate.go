@@ -22,6 +22,7 @@ import (
 
 	"github.com/kubectl-profiles/kubectl-profiles/diag/gen"
 	dmigrate "github.com/kubectl-profiles/kubectl-profiles/diag/migrate"
+	"github.com/kubectl-profiles/kubectl-profiles/diag/policymatch"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/profile"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/source"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/cli"
@@ -324,10 +325,13 @@ func Replay(r io.Reader, res *dmigrate.Result, clusterDomain string) ([]dmigrate
 			continue
 		}
 		n++
-		req := gen.Request{Method: ev.Method, Host: ev.Authority, Path: ev.Path, Headers: map[string][]string{}}
+		req := policymatch.Request{Method: ev.Method, Authority: ev.Authority, Path: ev.Path}
 		for _, h := range ev.Headers {
-			name := strings.ToLower(h.Name)
-			req.Headers[name] = append(req.Headers[name], h.Value)
+			if h.ValueBin != nil {
+				req.Headers = append(req.Headers, policymatch.Header{Name: h.Name, Value: string(h.ValueBin), Bin: true})
+				continue
+			}
+			req.Headers = append(req.Headers, policymatch.Header{Name: h.Name, Value: h.Value})
 		}
 		if d, changed := res.Compare(req); changed && len(diffs) < maxDiffs {
 			diffs = append(diffs, d)
