@@ -105,3 +105,24 @@ func TestSegmentRegexProperty(t *testing.T) {
 		}
 	}
 }
+
+// A template-shaped regex that spanSafe alone does not prove (the [^/]+
+// run overlaps the '.' after it) is decided by the anchored test alone:
+// no allocation on a hit.
+func TestSegmentRegexHitAllocatesNothing(t *testing.T) {
+	const re = `/files/[^/]+\.json`
+	if spanSafe(re) || !SpanSafe(re) {
+		t.Fatalf("spanSafe %v, SpanSafe %v", spanSafe(re), SpanSafe(re))
+	}
+	m, err := NewRoutes([]policy.Route{{Rules: []policy.Rule{{Matches: []policy.Match{{Path: "regex:" + re}}}}}}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := &Request{Method: "GET", Path: "/files/a.b.json"}
+	if m.Match(req).Outcome != Matched {
+		t.Fatal("no match")
+	}
+	if n := testing.AllocsPerRun(100, func() { m.Match(req) }); n != 0 {
+		t.Fatalf("%v allocations per match", n)
+	}
+}
