@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/kubectl-profiles/kubectl-profiles/diag/expect"
+	dpolicy "github.com/kubectl-profiles/kubectl-profiles/diag/policy"
 )
 
 // No ServiceProfile is in effect: the default profile has no routes.
@@ -25,6 +26,12 @@ var _ = register(Analyzer{
 		where := "namespace " + l.Service.Namespace
 		if l.ClientNamespace != "" && l.ClientNamespace != l.Service.Namespace {
 			where = fmt.Sprintf("namespaces %s (client) or %s (service)", l.ClientNamespace, l.Service.Namespace)
+		}
+		if p := f.PolicyPath; p != nil && p.Decision != nil && p.Decision.Mode == dpolicy.ModePolicy {
+			// The policy path is in use: routes come from it, not from a profile.
+			e.At(CodeDefaultProfile, nil, "no ServiceProfile named %s in %s: the default profile is served and the proxy uses client policy (see MODE and POLICY): routes, retries and timeouts come from HTTPRoutes/GRPCRoutes and retry/timeout annotations",
+				out.FQDN, where)
+			return
 		}
 		e.At(CodeDefaultProfile, nil, "no ServiceProfile named %s in %s: the default profile is served, so there are no routes, no per-route metrics (rt_route), retries or timeouts; create one to get them",
 			out.FQDN, where)
