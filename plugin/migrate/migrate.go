@@ -325,14 +325,8 @@ func Replay(r io.Reader, res *dmigrate.Result, clusterDomain string) ([]dmigrate
 			continue
 		}
 		n++
-		req := policymatch.Request{Method: ev.Method, Authority: ev.Authority, Path: ev.Path}
-		for _, h := range ev.Headers {
-			if h.ValueBin != nil {
-				req.Headers = append(req.Headers, policymatch.Header{Name: h.Name, Value: string(h.ValueBin), Bin: true})
-				continue
-			}
-			req.Headers = append(req.Headers, policymatch.Header{Name: h.Name, Value: h.Value})
-		}
+		var req policymatch.Request
+		tapprofile.PolicyRequest(&req, ev)
 		if d, changed := res.Compare(req); changed && len(diffs) < maxDiffs {
 			diffs = append(diffs, d)
 		}

@@ -385,16 +385,7 @@ func (c *Classifier) classifyPolicy(e *entry, ev *tapclient.Event) Result {
 		res.Status = NoRoutes // no client policy: forwarded to the original destination
 		return res
 	}
-	c.req.Method, c.req.Authority, c.req.Path = ev.Method, ev.Authority, ev.Path
-	c.req.Headers = c.req.Headers[:0]
-	for i := range ev.Headers {
-		h := &ev.Headers[i]
-		if h.ValueBin != nil {
-			c.req.Headers = append(c.req.Headers, policymatch.Header{Name: h.Name, Value: string(h.ValueBin), Bin: true})
-			continue
-		}
-		c.req.Headers = append(c.req.Headers, policymatch.Header{Name: h.Name, Value: h.Value})
-	}
+	PolicyRequest(&c.req, ev)
 	m := e.matcher.Match(&c.req)
 	c.req.Headers = c.req.Headers[:0]
 	res.Matcher, res.Match = e.matcher, m
@@ -486,3 +477,19 @@ func (c *Classifier) Wait() { c.pending.Wait() }
 func (c *Classifier) Lookups() int { return len(c.cache) }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// PolicyRequest fills req with what the proxy matches a tapped request on:
+// method, authority, path and headers (binary values as bytes). It reuses
+// req's header slice and keeps references into ev: clone what outlives ev.
+func PolicyRequest(req *policymatch.Request, ev *tapclient.Event) {
+	req.Method, req.Authority, req.Path = ev.Method, ev.Authority, ev.Path
+	req.Headers = req.Headers[:0]
+	for i := range ev.Headers {
+		h := &ev.Headers[i]
+		if h.ValueBin != nil {
+			req.Headers = append(req.Headers, policymatch.Header{Name: h.Name, Value: string(h.ValueBin), Bin: true})
+			continue
+		}
+		req.Headers = append(req.Headers, policymatch.Header{Name: h.Name, Value: h.Value})
+	}
+}

@@ -50,16 +50,17 @@ func (c *collector) keepPolicy(ev *tapclient.Event, res tapprofile.Result) {
 		k.Service, k.Namespace, k.ClientNamespace = strings.Clone(k.Service), strings.Clone(k.Namespace), strings.Clone(k.ClientNamespace)
 		c.policy[k] = st
 	}
-	req := policymatch.Request{Method: strings.Clone(ev.Method), Authority: strings.Clone(ev.Authority), Path: strings.Clone(ev.Path)}
-	for _, h := range ev.Headers {
+	// Kept past the event: only the headers the rules look at, cloned.
+	var req policymatch.Request
+	tapprofile.PolicyRequest(&req, ev)
+	req.Method, req.Authority, req.Path = strings.Clone(req.Method), strings.Clone(req.Authority), strings.Clone(req.Path)
+	used := req.Headers[:0]
+	for _, h := range req.Headers {
 		if st.matcher.UsesHeader(h.Name) {
-			v, bin := h.Value, false
-			if h.ValueBin != nil {
-				v, bin = string(h.ValueBin), true
-			}
-			req.Headers = append(req.Headers, policymatch.Header{Name: strings.Clone(h.Name), Value: strings.Clone(v), Bin: bin})
+			used = append(used, policymatch.Header{Name: strings.Clone(h.Name), Value: strings.Clone(h.Value), Bin: h.Bin})
 		}
 	}
+	req.Headers = used
 	switch res.Status {
 	case tapprofile.PolicyMatched:
 		if len(st.routed) >= maxKept {
