@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/kubectl-profiles/kubectl-profiles/internal/desttest"
+	"github.com/kubectl-profiles/kubectl-profiles/internal/policytest"
 	"github.com/kubectl-profiles/kubectl-profiles/internal/testenv"
 )
 
@@ -91,9 +92,14 @@ func TestKubectlPluginDiscovery(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer dest.Stop()
+	pol, err := policytest.Start(env.Clientset, env.Dynamic, "127.0.0.1:0", policytest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pol.Stop()
 	dir := buildPlugin(t)
 
-	out, errOut, code := kubectl(t, dir, "profiles", "get", "svc/webapp", "-n", "books", "--destination-addr", dest.Addr(), "-o", "json")
+	out, errOut, code := kubectl(t, dir, "profiles", "get", "svc/webapp", "-n", "books", "--destination-addr", dest.Addr(), "--policy-addr", pol.Addr(), "-o", "json")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}

@@ -24,6 +24,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/kubectl-profiles/kubectl-profiles/internal/desttest"
+	"github.com/kubectl-profiles/kubectl-profiles/internal/policytest"
 	"github.com/kubectl-profiles/kubectl-profiles/internal/testenv"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/tapcapture"
@@ -59,6 +60,11 @@ func run(out io.Writer, keep bool) error {
 		return err
 	}
 	defer dest.Stop()
+	pol, err := policytest.Start(env.Clientset, env.Dynamic, "127.0.0.1:0", policytest.Options{})
+	if err != nil {
+		return err
+	}
+	defer pol.Stop()
 	capture := filepath.Join(env.Dir, "capture.ndjson")
 	if err := writeCapture(capture); err != nil {
 		return err
@@ -74,9 +80,9 @@ func run(out io.Writer, keep bool) error {
 		streams := genericiooptions.IOStreams{In: os.Stdin, Out: out, ErrOut: out}
 		plugin.Run(append([]string{"--kubeconfig", env.Kubeconfig}, args...), streams)
 	}
-	show("get", "svc/webapp", "-n", "booksapp", "--port", "7000", "--destination-addr", dest.Addr())
-	show("get", "svc/authors", "-n", "booksapp", "--destination-addr", dest.Addr())
-	show("get", "-A", "--destination-addr", dest.Addr())
+	show("get", "svc/webapp", "-n", "booksapp", "--port", "7000", "--destination-addr", dest.Addr(), "--policy-addr", pol.Addr())
+	show("get", "svc/authors", "-n", "booksapp", "--destination-addr", dest.Addr(), "--policy-addr", pol.Addr())
+	show("get", "-A", "--destination-addr", dest.Addr(), "--policy-addr", pol.Addr())
 	show("check", "-n", "booksapp")
 	show("unmatched", "--file", capture, "--profile", profileFile)
 	show("unmatched", "--file", capture, "--profile", profileFile, "-o", "yaml")
@@ -88,10 +94,10 @@ func run(out io.Writer, keep bool) error {
 The demo cluster keeps running until Ctrl-C. In another shell:
 
   export KUBECONFIG=%s
-  kubectl profiles get svc/webapp -n booksapp --destination-addr %s --from-namespace traffic
+  kubectl profiles get svc/webapp -n booksapp --destination-addr %s --policy-addr %s --from-namespace traffic
   kubectl profiles check -A
   kubectl profiles unmatched --file %s --profile %s
-`, env.Kubeconfig, dest.Addr(), capture, profileFile)
+`, env.Kubeconfig, dest.Addr(), pol.Addr(), capture, profileFile)
 	<-ctx.Done()
 	return nil
 }

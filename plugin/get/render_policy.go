@@ -6,6 +6,7 @@ import (
 
 	dpolicy "github.com/kubectl-profiles/kubectl-profiles/diag/policy"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/report"
+	"github.com/kubectl-profiles/kubectl-profiles/plugin/cli"
 )
 
 // renderPolicy prints the policy half of a port: the protocol, the routes
@@ -38,7 +39,7 @@ func renderPolicy(p *printer, pr report.PortReport, wide bool) {
 	if pr.Mode == dpolicy.ModeServiceProfile {
 		head += ": not used for this port's routes (MODE serviceprofile)"
 	}
-	p.line(head)
+	p.line(cli.Escape(head)) // the lookup error carries server text
 	if pol.Protocol != "" {
 		p.kv("PROTOCOL", string(pol.Protocol))
 	}
