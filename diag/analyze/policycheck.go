@@ -186,6 +186,7 @@ func CheckPolicy(docs []*source.Document, opts PolicyOptions) []Result {
 	done := map[string]bool{}
 	for _, t := range targets {
 		svc := findService(c.Services, t.ns, t.name)
+		known := svc != nil
 		if svc == nil {
 			// Not in the files nor the cluster: a Service with that port,
 			// as the controller would index it once created.
@@ -193,7 +194,7 @@ func CheckPolicy(docs []*source.Document, opts PolicyOptions) []Result {
 				Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: t.port}}}}
 		}
 		pt := dpolicy.Target{Service: svc, Port: t.port, ClientNamespace: t.client, Authority: true}
-		pf := &PolicyFacts{Target: pt, Cluster: c, Expected: dpolicy.Expect(pt, c, popts), ControlPlane: opts.ControlPlane,
+		pf := &PolicyFacts{Target: pt, Cluster: c, Expected: dpolicy.Expect(pt, c, popts), ControlPlane: opts.ControlPlane, ServiceKnown: known,
 			VersionAsked: opts.VersionAsked, Notes: opts.Notes}
 		f := &Facts{Scope: PolicyPath, ClusterDomain: opts.ClusterDomain, PolicyPath: pf}
 		for _, is := range Run(f) {
@@ -206,11 +207,13 @@ func CheckPolicy(docs []*source.Document, opts PolicyOptions) []Result {
 			}
 			done[key] = true
 			// The issue goes to the object it names, else the Service.
+			// Routes first: a message about a route also names its Service.
 			var to *source.Document
-			for _, o := range owners {
-				if strings.Contains(is.Message, o.key+" ") || strings.Contains(is.Message, o.key+":") {
-					to = o.doc
-					break
+			for _, services := range []bool{false, true} {
+				for _, o := range owners {
+					if to == nil && (o.kind == "Service") == services && (strings.Contains(is.Message, o.key+" ") || strings.Contains(is.Message, o.key+":")) {
+						to = o.doc
+					}
 				}
 			}
 			if to == nil {

@@ -25,6 +25,10 @@ type PolicyFacts struct {
 	// is set when the plugin tried to read it (get, check in a cluster).
 	ControlPlane dpolicy.ControlPlane
 	VersionAsked bool
+	// ServiceKnown: Target.Service is a real object (check synthesizes
+	// the parent Service of a route when neither the files nor the cluster
+	// hold it).
+	ServiceKnown bool
 	// Notes are what could not be read of the route kinds (CRDs absent, only
 	// v1beta1 served, RBAC), one line each.
 	Notes []string

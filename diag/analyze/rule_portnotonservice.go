@@ -6,6 +6,8 @@ import (
 
 	gproto "google.golang.org/protobuf/proto"
 
+	dpolicy "github.com/kubectl-profiles/kubectl-profiles/diag/policy"
+
 	"github.com/kubectl-profiles/kubectl-profiles/diag/expect"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/model"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/translate"
@@ -16,8 +18,12 @@ import (
 var _ = register(Analyzer{
 	Name:  "port-not-on-service",
 	Codes: []string{CodePortNotOnService},
-	Needs: []Scope{Served},
+	Needs: []Scope{Served, PolicyPath},
 	Run: func(f *Facts, e *Emitter) {
+		if f.Lookup == nil {
+			routesOnUndefinedPort(f, e)
+			return
+		}
 		l := f.Lookup
 		svc := l.Service
 		if l.Outcome.Source == expect.SourceNone {
@@ -45,4 +51,35 @@ func portList(s model.Service) string {
 		return "none"
 	}
 	return strings.Join(ps, ", ")
+}
+
+// routesOnUndefinedPort (check): routes name a port the Service does not
+// define: a proxy that dials it gets the undefined-port policy and the
+// connection is forbidden (Linkerd 2.19+), so the routes never apply.
+func routesOnUndefinedPort(f *Facts, e *Emitter) {
+	p := f.PolicyPath
+	if p == nil || !p.ServiceKnown || p.Target.Service == nil {
+		return
+	}
+	svc := p.Target.Service
+	for _, sp := range svc.Spec.Ports {
+		if sp.Port == p.Target.Port {
+			return
+		}
+	}
+	var names []string
+	for _, v := range p.Expected.Routes {
+		if v.Reason == dpolicy.ReasonServed {
+			names = append(names, v.Kind+" "+v.Namespace+"/"+v.Name)
+		}
+	}
+	if len(names) == 0 {
+		return
+	}
+	var ports []string
+	for _, sp := range svc.Spec.Ports {
+		ports = append(ports, fmt.Sprint(sp.Port))
+	}
+	e.At(CodePortNotOnService, nil, "%s names port %d, which is not a port of Service %s/%s (ports: %s): proxies that dial it get the undefined-port policy and the connection is forbidden (Linkerd 2.19+), so the routes never apply; fix the parentRef port or add the port to the Service",
+		strings.Join(names, ", "), p.Target.Port, svc.Namespace, svc.Name, strings.Join(ports, ", "))
 }

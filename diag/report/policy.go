@@ -77,7 +77,7 @@ const PolicyNotFound = "not-found"
 func buildPolicy(in Input, l PortLookup, p *PortReport) *analyze.PolicyFacts {
 	pi := in.Policy
 	t := dpolicy.Target{Service: pi.Service, Port: int32(l.Port), ClientNamespace: in.Client.Namespace, Authority: pi.Authority}
-	pf := &analyze.PolicyFacts{Target: t, Cluster: pi.Cluster, Asked: true, ControlPlane: pi.ControlPlane,
+	pf := &analyze.PolicyFacts{Target: t, Cluster: pi.Cluster, Asked: true, ControlPlane: pi.ControlPlane, ServiceKnown: true,
 		VersionAsked: pi.VersionAsked, Notes: pi.Notes, Served: l.Policy, Err: l.PolicyErr}
 	pr := &PolicyReport{Routes: []PolicyRoute{}, NotServed: []dpolicy.Verdict{}, Drift: []drift.Change{}, Served: l.Policy}
 	if pi.Cluster != nil {

@@ -35,6 +35,13 @@ spec:
 ---
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
+metadata: {name: stray, namespace: shop}
+spec:
+  parentRefs: [{group: core, kind: Service, name: web, port: 9999}]
+  rules: [{}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
 metadata: {name: main, namespace: shop}
 spec:
   parentRefs: [{group: core, kind: Service, name: web, port: 80}]
@@ -84,12 +91,13 @@ func TestPolicyFromFiles(t *testing.T) {
 		line             int
 	}{
 		{"service-annotation-invalid", "web", "1m30s", 1},
-		{"retry-without-conditions", "main", "retry.linkerd.io/http", 25},
+		{"retry-without-conditions", "main", "retry.linkerd.io/http", 32},
 		{"route-dropped-by-controller", "mirror", "RequestMirror", 17},
-		{"rule-never-wins", "main", "HTTPRoute shop/main rule 1 can never win", 25},
-		{"backend-invalid", "main", "unsupported backend type", 25},
-		{"route-no-catch-all", "main", "HTTP 404", 25},
-		{"consumer-route", "consumer", "only clients in namespace shop-clients", 45},
+		{"rule-never-wins", "main", "HTTPRoute shop/main rule 1 can never win", 32},
+		{"backend-invalid", "main", "unsupported backend type", 32},
+		{"route-no-catch-all", "main", "HTTP 404", 32},
+		{"consumer-route", "consumer", "only clients in namespace shop-clients", 52},
+		{"port-not-on-service", "stray", "HTTPRoute shop/stray names port 9999, which is not a port of Service shop/web (ports: 80, 9090)", 25},
 	} {
 		msg, ok := got[at{w.code, w.name}]
 		if !ok || !strings.Contains(msg, w.says) {
@@ -111,7 +119,7 @@ func TestPolicyFromFiles(t *testing.T) {
 			t.Errorf("the longer prefix is more specific: %s", f.Message)
 		}
 	}
-	if !strings.Contains(errOut, "in 0 ServiceProfiles and 6 policy resources.") {
+	if !strings.Contains(errOut, "in 0 ServiceProfiles and 7 policy resources.") {
 		t.Errorf("stderr %q", errOut)
 	}
 }
