@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -25,7 +26,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/dynamic/dynamicinformer"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/kubectl-profiles/kubectl-profiles/diag/ctrlplane"
@@ -193,6 +197,11 @@ type watcher struct {
 	// policy is the policy half of every re-render: the run's policy
 	// connection (one OutboundPolicies.Get per re-render), nil without one.
 	policy *PolicyConfig
+	// kube and dyn serve the re-renders and the watches: a re-render
+	// makes about ten reads, which client-go's default rate limit (5/s)
+	// would stretch to seconds.
+	kube kubernetes.Interface
+	dyn  dynamic.Interface
 
 	events  chan watchMsg
 	latest  map[string]*pb.DestinationProfile // by path, owned by the loop
@@ -216,7 +225,11 @@ func (o *Options) runWatch(ctx context.Context, eng *Engine, svcs []*corev1.Serv
 	if !ok {
 		return errors.New("this destination client cannot keep streams open")
 	}
-	w := &watcher{o: o, eng: eng, dest: st, svcs: svcs, reports: res.Reports, out: o.Streams.Out,
+	kc, dc, err := watchClients(o, eng)
+	if err != nil {
+		return err
+	}
+	w := &watcher{o: o, eng: eng, dest: st, kube: kc, dyn: dc, svcs: svcs, reports: res.Reports, out: o.Streams.Out,
 		json: o.Output == cli.OutputJSON, now: time.Now, events: make(chan watchMsg, 64), latest: map[string]*pb.DestinationProfile{}}
 	return w.run(ctx)
 }
@@ -336,7 +349,7 @@ func (w *watcher) watchProfiles(ctx context.Context, i int) {
 		nss = append([]string{r.Client.Namespace}, nss...)
 	}
 	for _, ns := range nss {
-		f := dynamicinformer.NewFilteredDynamicSharedInformerFactory(w.eng.Dynamic, 0, ns, func(o *metav1.ListOptions) {
+		f := dynamicinformer.NewFilteredDynamicSharedInformerFactory(w.dyn, 0, ns, func(o *metav1.ListOptions) {
 			o.FieldSelector = "metadata.name=" + name
 		})
 		inf := f.ForResource(kube.ServiceProfiles).Informer()
@@ -493,23 +506,14 @@ func (w *watcher) dropPending(p *pending) bool {
 }
 
 // change records a ServiceProfile change: pushes already held for its
-// Service are matched with it at once; the ports whose prediction now
-// differs from what they are served must get a push within --timeout.
+// Service are matched with it at once; the others are awaited for
+// --timeout (see expire).
 func (w *watcher) change(ctx context.Context, m watchMsg) error {
-	rep, err := w.rebuild(ctx, m.report)
-	if err != nil {
-		return w.warnf(m.report, "cannot re-read %s after the change of ServiceProfile %s/%s: %s", w.service(m.report), m.obj.Namespace, m.obj.Name, cli.OneLine(err.Error()))
-	}
 	p := &pending{obj: m.obj, report: m.report, seen: m.at, expect: map[string]bool{}, waiting: map[string]bool{}}
 	for _, s := range w.streams {
-		if s.report != m.report {
-			continue
+		if s.report == m.report {
+			p.waiting[s.path] = true
 		}
-		pr := rep.Ports[s.port]
-		if pr.ExpectedProfile != nil && len(drift.Compare(pr.ExpectedProfile, w.latest[s.path])) > 0 {
-			p.expect[s.path] = true
-		}
-		p.waiting[s.path] = true
 	}
 	// Pushes that arrived before the API watch delivered the change.
 	for _, h := range append([]*heldPush{}, w.held...) {
@@ -545,6 +549,11 @@ func (w *watcher) expire(ctx context.Context, p *pending) error {
 			continue
 		}
 		pr := rep.Ports[s.port]
+		// The port had to change: what the ServiceProfiles predict now
+		// differs from what it was last served.
+		if pr.ExpectedProfile != nil && len(drift.Compare(pr.ExpectedProfile, w.latest[s.path])) > 0 {
+			p.expect[s.path] = true
+		}
 		head := fmt.Sprintf("ServiceProfile %s/%s %s%s", p.obj.Namespace, p.obj.Name, p.obj.Event, rv(p.obj))
 		if !p.expect[s.path] {
 			msg := fmt.Sprintf("%s -> nothing to push for port %d (not the profile in effect for this client, or the same content)", head, pr.Port)
@@ -583,14 +592,10 @@ func rv(o WatchObject) string {
 // emitChange prints a push (after the change obj, if known, by latency)
 // and what it changed in the report.
 func (w *watcher) emitChange(ctx context.Context, s *watchStream, obj *WatchObject, latency time.Duration, prev, msg *pb.DestinationProfile, why string) error {
-	rep, err := w.rebuild(ctx, s.report)
-	if err != nil {
-		return w.warnf(s.report, "cannot re-read %s: %s", w.service(s.report), cli.OneLine(err.Error()))
-	}
-	pr := rep.Ports[s.port]
+	port := w.port(s)
 	changes := describeChanges(prev, msg)
 	var head string
-	ev := WatchEvent{Time: w.stamp(w.now()), Service: w.service(s.report), Port: pr.Port, Changes: changes}
+	ev := WatchEvent{Time: w.stamp(w.now()), Service: w.service(s.report), Port: port, Changes: changes}
 	if obj != nil {
 		ms := float64(latency.Microseconds()) / 1000
 		ev.Type, ev.Object, ev.LatencyMs = EventPushed, obj, &ms
@@ -601,10 +606,10 @@ func (w *watcher) emitChange(ctx context.Context, s *watchStream, obj *WatchObje
 		case latency < 0:
 			when = fmt.Sprintf("%s before the API watch delivered the change", fmtMs(-latency))
 		}
-		head = fmt.Sprintf("ServiceProfile %s/%s %s%s -> destination pushed %s (port %d)", obj.Namespace, obj.Name, obj.Event, rv(*obj), when, pr.Port)
+		head = fmt.Sprintf("ServiceProfile %s/%s %s%s -> destination pushed %s (port %d)", obj.Namespace, obj.Name, obj.Event, rv(*obj), when, port)
 	} else {
 		ev.Type = EventPush
-		head = fmt.Sprintf("destination pushed an update for port %d", pr.Port)
+		head = fmt.Sprintf("destination pushed an update for port %d", port)
 		if why != "" {
 			head += " " + why
 		} else {
@@ -613,9 +618,30 @@ func (w *watcher) emitChange(ctx context.Context, s *watchStream, obj *WatchObje
 	}
 	head += ": " + strings.Join(changes, "; ")
 	ev.Message = head
-	w.line(w.state(ev, pr), head, w.details(w.reports[s.report].Ports[s.port], pr)...)
+	// Text: the line as soon as the push is matched, then what it changed
+	// in the report once rebuilt (the API reads take most of the time).
+	if !w.json {
+		w.line(ev, head)
+	}
+	rep, err := w.rebuild(ctx, s.report)
+	if err != nil {
+		return w.warnf(s.report, "cannot re-read %s: %s", w.service(s.report), cli.OneLine(err.Error()))
+	}
+	pr := rep.Ports[s.port]
+	if w.json {
+		w.line(w.state(ev, pr), head)
+	} else {
+		w.details0(w.details(w.reports[s.report].Ports[s.port], pr))
+	}
 	w.reports[s.report].Ports[s.port] = pr
 	return nil
+}
+
+// details0 prints the indented lines of an event already printed.
+func (w *watcher) details0(details []string) {
+	for _, d := range details {
+		fmt.Fprintf(w.out, "    %s\n", cli.Escape(d))
+	}
 }
 
 func fmtMs(d time.Duration) string {
@@ -711,7 +737,7 @@ func (w *watcher) warnf(i int, format string, args ...interface{}) error {
 // report with the streams' latest messages as what is served (no lookup).
 func (w *watcher) rebuild(ctx context.Context, i int) (report.Report, error) {
 	old := w.svcs[i]
-	svc, err := w.eng.Kube.CoreV1().Services(old.Namespace).Get(ctx, old.Name, metav1.GetOptions{})
+	svc, err := w.kube.CoreV1().Services(old.Namespace).Get(ctx, old.Name, metav1.GetOptions{})
 	if err != nil {
 		return report.Report{}, err
 	}
@@ -719,7 +745,7 @@ func (w *watcher) rebuild(ctx context.Context, i int) (report.Report, error) {
 	for k, v := range w.latest {
 		served[k] = v
 	}
-	e := &Engine{Kube: w.eng.Kube, Dynamic: w.eng.Dynamic, PodFor: w.eng.PodFor, Config: w.eng.Config,
+	e := &Engine{Kube: w.kube, Dynamic: w.dyn, PodFor: w.eng.PodFor, Config: w.eng.Config,
 		Connect: func(context.Context) (Lookuper, error) { return cached(served), nil }, Policy: w.policy}
 	res, err := e.Get(ctx, []*corev1.Service{svc})
 	if err != nil {
@@ -868,7 +894,19 @@ func reusePolicy(e *Engine) *PolicyConfig {
 			}
 			return keepOpen{conn}, nil
 		},
-		ReadCluster:  e.Policy.ReadCluster,
+		// The cluster as the run read it (HTTPRoutes are not watched).
+		ReadCluster: func(ctx context.Context, namespaces []string) (*dpolicy.Cluster, []string, error) {
+			e.pol.mu.Lock()
+			r, ok := e.pol.cache[strings.Join(namespaces, ",")]
+			e.pol.mu.Unlock()
+			if ok {
+				return r.cluster, r.notes, nil
+			}
+			if e.Policy.ReadCluster == nil {
+				return nil, nil, nil
+			}
+			return e.Policy.ReadCluster(ctx, namespaces)
+		},
 		ControlPlane: func(context.Context) dpolicy.ControlPlane { return cp },
 		NoPolicy:     e.Policy.NoPolicy,
 	}
@@ -876,3 +914,42 @@ func reusePolicy(e *Engine) *PolicyConfig {
 
 // keepOpen hides Close: the connection is the run's.
 type keepOpen struct{ PolicyLooker }
+
+// watchClients are clients like the run's, with a rate limit fit for
+// re-rendering on every event (50 requests/s, bursts of 100), whose reads
+// are served from the API server's watch cache (cacheReads).
+func watchClients(o *Options, eng *Engine) (kubernetes.Interface, dynamic.Interface, error) {
+	cfg, err := o.Flags.ToRESTConfig()
+	if err != nil {
+		return eng.Kube, eng.Dynamic, nil // the run's clients work, only slower
+	}
+	cfg = rest.CopyConfig(cfg)
+	cfg.QPS, cfg.Burst = 50, 100
+	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return cacheReads{rt} })
+	kc, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	dc, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return kc, dc, nil
+}
+
+// cacheReads asks for reads at resourceVersion=0: served by the API
+// server's watch cache, without the wait (up to its 100ms progress
+// interval) a consistent read makes after a write. The events a re-render
+// follows come from that same cache, so it already holds them. Reads that
+// name a resourceVersion or continue a list are left alone.
+type cacheReads struct{ rt http.RoundTripper }
+
+func (c cacheReads) RoundTrip(r *http.Request) (*http.Response, error) {
+	q := r.URL.Query()
+	if r.Method == http.MethodGet && !q.Has("watch") && !q.Has("resourceVersion") && !q.Has("continue") {
+		r = r.Clone(r.Context())
+		q.Set("resourceVersion", "0")
+		r.URL.RawQuery = q.Encode()
+	}
+	return c.rt.RoundTrip(r)
+}
