@@ -48,11 +48,17 @@ type cpRead struct {
 	err        error    // nothing could be read
 }
 
-// controlPlaneWanted: by default when get reaches the control plane
-// through the cluster (no --destination-addr); always with
-// --destination-metrics-addr.
+// controlPlaneWanted: --control-plane always or never; auto (the
+// default) when get reaches the control plane through the cluster (no
+// --destination-addr) or --destination-metrics-addr is given.
 func (o *Options) controlPlaneWanted() bool {
-	return o.watch.MetricsAddr != "" || (o.Dest.Addr == "" && !o.watch.NoControlPlane)
+	switch o.watch.ControlPlane {
+	case "always":
+		return true
+	case "never":
+		return false
+	}
+	return o.watch.MetricsAddr != "" || o.Dest.Addr == ""
 }
 
 // startControlPlane reads the metrics in the background, while the
@@ -192,6 +198,11 @@ func (o *Options) applyControlPlane(r *cpRead, reports []report.Report, audit bo
 func (o *Options) validateControlPlane() error {
 	if err := destination.ValidateAddr("--destination-metrics-addr", o.watch.MetricsAddr); err != nil {
 		return err
+	}
+	switch o.watch.ControlPlane {
+	case "auto", "always", "never":
+	default:
+		return cli.Usagef("--control-plane %q is not auto, always or never", o.watch.ControlPlane)
 	}
 	if o.watch.LagThreshold <= 0 {
 		return cli.Usagef("--informer-lag-threshold must be positive")

@@ -103,7 +103,7 @@ const (
 type watchFlags struct {
 	Watch          bool
 	MetricsAddr    string        // --destination-metrics-addr
-	NoControlPlane bool          // --no-control-plane
+	ControlPlane   string        // --control-plane: auto, always, never
 	LagThreshold   time.Duration // --informer-lag-threshold
 
 	cp func() *cpRead // the control-plane read started by Run
@@ -872,7 +872,7 @@ func show(v string) string {
 
 func (o *Options) addWatchFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.watch.MetricsAddr, "destination-metrics-addr", "", "read the destination's metrics (admin port 9996) at HOST:PORT directly, instead of every linkerd-destination replica through the API server")
-	f.BoolVar(&o.watch.NoControlPlane, "no-control-plane", false, "do not read the destination's metrics (subscribers, updates, overflows, informer lag)")
+	f.StringVar(&o.watch.ControlPlane, "control-plane", "auto", "read the destination's metrics (subscribers, updates, overflows, informer lag): auto (when the destination is reached through the cluster, or with --destination-metrics-addr), always, never")
 	f.DurationVar(&o.watch.LagThreshold, "informer-lag-threshold", DefaultLagThreshold, "informer lag (destination *_informer_lag_seconds) above which a finding is reported")
 	f.BoolVarP(&o.watch.Watch, "watch", "w", false, "after the report, keep the lookups open and watch the ServiceProfiles: print every push and change, with what it changed (Ctrl-C ends, exit 0)")
 }
