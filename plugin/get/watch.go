@@ -101,10 +101,10 @@ const (
 // watchFlags are the flags of --watch and of the control-plane facts
 // (ctrlplane.go), added to get's flags by NewCmd.
 type watchFlags struct {
-	Watch          bool
-	MetricsAddr    string        // --destination-metrics-addr
-	ControlPlane   string        // --control-plane: auto, always, never
-	LagThreshold   time.Duration // --informer-lag-threshold
+	Watch        bool
+	MetricsAddr  string        // --destination-metrics-addr
+	ControlPlane string        // --control-plane: auto, always, never
+	LagThreshold time.Duration // --informer-lag-threshold
 
 	cp func() *cpRead // the control-plane read started by Run
 }
