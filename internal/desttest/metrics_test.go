@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/kubectl-profiles/kubectl-profiles/internal/desttest"
+	"github.com/kubectl-profiles/kubectl-profiles/internal/testenv"
 )
 
 const metricsFixtures = `
@@ -94,6 +95,7 @@ next:
 // the last stream, the overflow series created at 0 and a full queue ending
 // the stream with OK, and the families' types.
 func TestMetricsFollowTheRealWatcher(t *testing.T) {
+	testenv.SkipIfShort(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if err := env.Apply(ctx, metricsFixtures); err != nil {
