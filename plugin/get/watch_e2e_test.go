@@ -65,7 +65,7 @@ func start(t testing.TB, args ...string) *live {
 	ctx, cancel := context.WithCancel(context.Background())
 	l.cancel = cancel
 	root := plugin.NewRootCmd(genericiooptions.IOStreams{In: strings.NewReader(""), Out: pw, ErrOut: &syncWriter{w: &l.stderr, mu: &l.mu}})
-	root.SetArgs(append([]string{"--kubeconfig", env.Kubeconfig}, args...))
+	root.SetArgs(append([]string{"--kubeconfig", env.Kubeconfig}, withPolicy(args)...))
 	go func() {
 		defer close(l.done)
 		l.err = root.ExecuteContext(ctx)
