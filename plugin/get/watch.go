@@ -309,9 +309,12 @@ func (w *watcher) follow(ctx context.Context, s *watchStream) {
 		err := w.dest.Watch(ctx, s.path, s.tok, func(m *pb.DestinationProfile) {
 			at := w.now()
 			if first {
+				// Usually the initial lookup's answer again; if not, a
+				// change came in between.
 				first = false
 				got = true
-				return // the same as the initial lookup's answer
+				w.send(ctx, watchMsg{kind: "first", stream: s, msg: m, at: at})
+				return
 			}
 			if !got {
 				got = true
@@ -414,6 +417,11 @@ func (w *watcher) handle(ctx context.Context, m watchMsg) error {
 		s := m.stream
 		msg := fmt.Sprintf("stream %s broke: %s; reconnecting in %s", s.path, cli.OneLine(m.err.Error()), m.wait)
 		w.line(WatchEvent{Time: w.stamp(m.at), Type: EventStreamEnded, Service: w.service(s.report), Port: w.port(s), Message: msg}, msg)
+	case "first":
+		if proto.Equal(w.latest[m.stream.path], m.msg) {
+			return nil
+		}
+		return w.pushed(ctx, m.stream, m.msg, m.at, "(changed between the report and the opening of the watch)")
 	case "reconnected":
 		prev := w.latest[m.stream.path]
 		if proto.Equal(prev, m.msg) {
