@@ -35,6 +35,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/tools/cache"
 )
 
 // lagBuckets are the informer lag histogram buckets (watcher/prometheus.go).
@@ -142,8 +143,8 @@ func latestUpdate(mf []metav1.ManagedFieldsEntry) time.Time {
 }
 
 func asUnstructured(o interface{}) (*unstructured.Unstructured, bool) {
-	if d, ok := o.(interface{ GetObject() interface{} }); ok { // cache.DeletedFinalStateUnknown
-		o = d.GetObject()
+	if d, ok := o.(cache.DeletedFinalStateUnknown); ok {
+		o = d.Obj
 	}
 	u, ok := o.(*unstructured.Unstructured)
 	return u, ok && u != nil
