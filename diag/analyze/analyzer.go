@@ -32,6 +32,9 @@ const (
 	// and client (routes, statuses, Service annotations) and, for `get`,
 	// what it served (Facts.PolicyPath).
 	PolicyPath
+	// ControlPlane: the destination's own metrics about one port's profile
+	// (diag/ctrlplane). Only `get` has it.
+	ControlPlane
 )
 
 // Analyzer is one rule: the codes it may emit, the facts it needs and a

@@ -93,3 +93,16 @@ var (
 	CodeRegexDiffersFromGo = finding.Register("regex-differs-from-go", finding.Info,
 		"A pathRegex construct that Go's regexp reads differently from the proxy's Rust regex (e.g. Unicode \\d, nested classes): tools that test it with Go may mislead.")
 )
+
+// Codes of the control plane's own health, from the destination's
+// metrics (diag/ctrlplane) and get --watch.
+var (
+	CodeQueueOverflow = finding.Register("destination-queue-overflow", finding.Warning,
+		"The destination aborted streams for this service because their update queue was full (profile_updates_queue_overflow or endpoint_updates_queue_overflow since the replica started): proxies reconnect, and may have missed updates in between.")
+	CodeInformerLag = finding.Register("destination-informer-lag", finding.Warning,
+		"The destination's informers saw API changes late (an *_informer_lag_seconds observation above the threshold): profile changes reach proxies that much later. Observations have 1-second resolution, so isolated values deserve suspicion.")
+	CodeProfileUnused = finding.Register("profile-unused", finding.Info,
+		"No proxy subscription watches this ServiceProfile on any destination replica (profile_subscribers is 0): an override nobody uses, or a name that matches no Service FQDN.")
+	CodeNotPushed = finding.Register("watch-not-pushed", finding.Error,
+		"A ServiceProfile change that alters what this client should be served was not pushed by the destination within --timeout (get --watch).")
+)

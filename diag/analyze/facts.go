@@ -2,10 +2,12 @@ package analyze
 
 import (
 	"fmt"
+	"time"
 
 	pb "github.com/linkerd/linkerd2-proxy-api/go/destination"
 	"k8s.io/apimachinery/pkg/util/validation"
 
+	"github.com/kubectl-profiles/kubectl-profiles/diag/ctrlplane"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/drift"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/expect"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/model"
@@ -57,6 +59,9 @@ type Facts struct {
 
 	// PolicyPath: the policy half (see PolicyFacts).
 	PolicyPath *PolicyFacts
+
+	// ControlPlane: what the destination's metrics say (see ControlFacts).
+	Control *Control
 
 	schema []schemaIssue // walkSchema(Doc), computed once
 }
@@ -312,4 +317,21 @@ func (f *Facts) schemaIssues() []schemaIssue {
 		}
 	}
 	return f.schema
+}
+
+// Control is what the destination's own metrics say about the profile of
+// one Service port.
+type Control struct {
+	Metrics      *ctrlplane.Facts
+	FQDN         string
+	Port         uint32
+	LagThreshold time.Duration
+	// UnusedIn lists the namespaces whose ServiceProfile named FQDN no proxy
+	// subscription watches (audits, which see every override, fill it).
+	UnusedIn []string
+}
+
+// ControlFacts are the facts of the control plane's metrics alone.
+func ControlFacts(c *Control) *Facts {
+	return &Facts{Scope: ControlPlane, Control: c}
 }

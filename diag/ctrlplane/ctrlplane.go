@@ -16,21 +16,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kubectl-profiles/kubectl-profiles/diag/finding"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/metrics"
-)
-
-// Finding codes of the control plane (a stable contract, like
-// diag/analyze's).
-var (
-	CodeQueueOverflow = finding.Register("destination-queue-overflow", finding.Warning,
-		"The destination aborted streams for this service because their update queue was full (profile_updates_queue_overflow or endpoint_updates_queue_overflow since the replica started): proxies reconnect, and may have missed updates in between.")
-	CodeInformerLag = finding.Register("destination-informer-lag", finding.Warning,
-		"The destination's informers saw API changes late (an *_informer_lag_seconds observation above the threshold): profile changes reach proxies that much later. Observations have 1-second resolution, so isolated values deserve suspicion.")
-	CodeProfileUnused = finding.Register("profile-unused", finding.Info,
-		"No proxy subscription watches this ServiceProfile on any destination replica (profile_subscribers is 0): an override nobody uses, or a name that matches no Service FQDN.")
-	CodeNotPushed = finding.Register("watch-not-pushed", finding.Error,
-		"A ServiceProfile change that alters what this client should be served was not pushed by the destination within --timeout (get --watch).")
 )
 
 // Families are the metric families read.
@@ -226,45 +212,11 @@ func (p Profile) Line() string {
 
 func num(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 
-// Findings are the control plane's findings for one port of a Service:
-// queue overflows on it, and informer lag above threshold on the informers
-// a profile change goes through (serviceprofiles, services).
-func (f *Facts) Findings(fqdn string, port uint32, threshold time.Duration) []finding.Finding {
-	var out []finding.Finding
-	if n := f.overflows(fqdn, port); n > 0 {
-		out = append(out, finding.Finding{Code: CodeQueueOverflow, Level: finding.Warning, RouteIndex: -1, Message: fmt.Sprintf(
-			"the destination aborted %s stream(s) for %s:%d on a full update queue since its replicas started: those proxies reconnected and may have missed updates; raise -stream-queue-capacity or find the update storm",
-			num(n), fqdn, port)})
-	}
-	out = append(out, f.LagFindings(threshold, "serviceprofiles", "services")...)
-	return out
-}
-
-// LagFindings report informers of kinds (all when none) whose lag exceeded
-// threshold on some replica.
-func (f *Facts) LagFindings(threshold time.Duration, kinds ...string) []finding.Finding {
-	want := map[string]bool{}
-	for _, k := range kinds {
-		want[k] = true
-	}
-	var out []finding.Finding
-	for _, l := range f.Lags {
-		if len(kinds) > 0 && !want[l.Kind] {
-			continue
-		}
-		n := l.Above(threshold.Seconds())
-		if n <= 0 {
-			continue
-		}
-		p99 := "?"
-		if l.P99 != nil {
-			p99 = fmt.Sprintf("%.1fs", *l.P99)
-		}
-		out = append(out, finding.Finding{Code: CodeInformerLag, Level: finding.Warning, RouteIndex: -1, Message: fmt.Sprintf(
-			"the %s informer of destination pod %s saw %s of %s update(s) more than %s after the API server (p99 %s): changes reach proxies that late; check the API server's load and the destination's CPU",
-			l.Kind, l.Pod, num(n), num(l.Count), threshold, p99)})
-	}
-	return out
+// Overflows is how many streams for fqdn:port the destination aborted on
+// a full update queue (profile updates, and endpoint updates of that
+// authority), summed across replicas.
+func (f *Facts) Overflows(fqdn string, port uint32) float64 {
+	return f.overflows(fqdn, port)
 }
 
 // Unused tells whether the ServiceProfile ns/name's own publisher has no

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/kubectl-profiles/kubectl-profiles/diag/ctrlplane"
-	"github.com/kubectl-profiles/kubectl-profiles/diag/finding"
 )
 
 // Two replicas as destination-metrics.md §2 describes them: one stream from
@@ -93,25 +92,25 @@ func TestSumsReplicas(t *testing.T) {
 	}
 }
 
-func TestFindings(t *testing.T) {
+func TestOverflowsAndLag(t *testing.T) {
 	f := facts(t)
-	got := map[string]int{}
-	for _, x := range f.Findings("webapp.books.svc.cluster.local", 7000, 10*time.Second) {
-		got[x.Code]++
-		if spec, _ := finding.Lookup(x.Code); spec.Level != x.Level {
-			t.Errorf("%s at %s, registered %s", x.Code, x.Level, spec.Level)
+	if n := f.Overflows("webapp.books.svc.cluster.local", 7000); n != 1 {
+		t.Errorf("overflows on 7000 = %v, want 1", n)
+	}
+	if n := f.Overflows("webapp.books.svc.cluster.local", 7001); n != 0 {
+		t.Errorf("overflows on 7001 = %v, want 0", n)
+	}
+	// Replica b saw 2 of 3 serviceprofiles updates more than 10s late;
+	// nothing is above 30s.
+	above := map[string]float64{}
+	for _, l := range f.Lags {
+		above[l.Pod] += l.Above(10)
+		if l.Above(30) != 0 {
+			t.Errorf("%s: %v above 30s", l.Pod, l.Above(30))
 		}
 	}
-	// Overflow on 7000; lag above 10s on replica b only (2 of 3).
-	if got[ctrlplane.CodeQueueOverflow] != 1 || got[ctrlplane.CodeInformerLag] != 1 {
-		t.Errorf("findings = %v", got)
-	}
-	// Near misses: port 7001 had no overflow; a 30s threshold is above every observation.
-	for _, x := range f.Findings("webapp.books.svc.cluster.local", 7001, 30*time.Second) {
-		t.Errorf("unexpected finding %s: %s", x.Code, x.Message)
-	}
-	if !strings.Contains(f.LagFindings(10 * time.Second)[0].Message, "linkerd-destination-b saw 2 of 3") {
-		t.Errorf("lag message: %s", f.LagFindings(10 * time.Second)[0].Message)
+	if above["linkerd-destination-b"] != 2 || above["linkerd-destination-a"] != 0 {
+		t.Errorf("above 10s = %v", above)
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/kubectl-profiles/kubectl-profiles/diag/analyze"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/ctrlplane"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/finding"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/metrics"
@@ -181,12 +182,12 @@ func (o *Options) applyControlPlane(r *cpRead, reports []report.Report, audit bo
 			}
 			cp := f.ForService(rep.Service.Namespace, rep.Service.Name, rep.FQDN, p.Port, ns)
 			p.ControlPlane = &cp
-			p.Findings = append(p.Findings, f.Findings(rep.FQDN, p.Port, o.watch.LagThreshold)...)
-			for _, ns := range unused {
-				p.Findings = append(p.Findings, finding.Finding{Code: ctrlplane.CodeProfileUnused, Level: finding.Info, RouteIndex: -1, Message: fmt.Sprintf(
-					"no proxy subscription watches ServiceProfile %s/%s on any destination replica (profile_subscribers 0): no client in %s looks this Service up right now",
-					ns, rep.FQDN, ns)})
+			for _, is := range analyze.Run(analyze.ControlFacts(&analyze.Control{
+				Metrics: f, FQDN: rep.FQDN, Port: p.Port, LagThreshold: o.watch.LagThreshold, UnusedIn: unused,
+			})) {
+				p.Findings = append(p.Findings, is.Finding)
 			}
+			finding.Sort(p.Findings)
 		}
 	}
 	if audit {

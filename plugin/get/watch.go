@@ -32,7 +32,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 
-	"github.com/kubectl-profiles/kubectl-profiles/diag/ctrlplane"
+	"github.com/kubectl-profiles/kubectl-profiles/diag/analyze"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/drift"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/finding"
 	dpolicy "github.com/kubectl-profiles/kubectl-profiles/diag/policy"
@@ -568,7 +568,7 @@ func (w *watcher) expire(ctx context.Context, p *pending) error {
 			w.line(w.state(WatchEvent{Time: w.stamp(w.now()), Type: EventNoPush, Service: w.service(p.report), Port: pr.Port, Object: &p.obj, Message: msg}, pr), msg)
 			continue
 		}
-		f := finding.Finding{Code: ctrlplane.CodeNotPushed, Level: finding.Error, RouteIndex: -1, Message: fmt.Sprintf(
+		f := finding.Finding{Code: analyze.CodeNotPushed, Level: finding.Error, RouteIndex: -1, Message: fmt.Sprintf(
 			"the destination did not push ServiceProfile %s/%s%s to this client within --timeout %s: its informer lags or is stuck, or it cannot translate the object (check the linkerd-destination logs and serviceprofiles_informer_lag_seconds)",
 			p.obj.Namespace, p.obj.Name, rv(p.obj), w.o.Dest.Timeout)}
 		pr.Findings = append(pr.Findings, f)
@@ -769,7 +769,7 @@ func (w *watcher) rebuild(ctx context.Context, i int) (report.Report, error) {
 			r.Ports[j].ControlPlane = op.ControlPlane
 			for _, f := range op.Findings {
 				switch f.Code {
-				case ctrlplane.CodeQueueOverflow, ctrlplane.CodeInformerLag, ctrlplane.CodeProfileUnused:
+				case analyze.CodeQueueOverflow, analyze.CodeInformerLag, analyze.CodeProfileUnused:
 					r.Ports[j].Findings = append(r.Ports[j].Findings, f)
 				}
 			}
