@@ -21,7 +21,7 @@ func TestDemo(t *testing.T) {
 		"OVERRIDES     clients in traffic get their namespace's profile",
 		"timeout-unparsable",
 		"name-near-miss",
-		"booksapp    books     7002   booksapp   service-namespace            silent",
+		"booksapp    books     7002   booksapp   service-namespace            policy           silent",
 		"Error [profile-unservable] (booksapp/books.booksapp.svc.cluster.local)",
 		"4 matched a route, 8 unmatched",
 		"GET      /authors/{id}           3",
