@@ -1,7 +1,6 @@
 // Package policytest is a stand-in for Linkerd's policy controller
-// (OutboundPolicies on port 8090), for tests. It answers Get (and a Watch
-// that sends the current state once and then stays open) from a real API
-// server: on every request it lists Services, HTTPRoutes of both groups
+// (OutboundPolicies on port 8090), for tests. It answers Get and Watch
+// from a real API server: on every request it lists Services, HTTPRoutes of both groups
 // (gateway.networking.k8s.io/v1, policy.linkerd.io/v1beta3) and GRPCRoutes
 // (gateway.networking.k8s.io/v1), so there is no cache lag to model.
 //
@@ -29,11 +28,18 @@
 //   - protocol from appProtocol, opaque ports and GRPCRoute precedence
 //     (§3.1); the default http and opaq routes (§3.5);
 //   - timeouts, retries (§7), failure accrual and load biaser annotations
-//     (§8); backends and invalid backends (§3.3).
+//     (§8); backends and invalid backends (§3.3);
+//   - Watch (§4): the current policy at once, then a message only when the
+//     computed policy for (Service, port, client namespace) changes, i.e.
+//     differs from the last one sent; it is recomputed on every change of a
+//     Service or a route of the three kinds (informers, watch.go), so a
+//     burst can arrive as one message. EndWatches ends every stream with OK
+//     (a reinitialised watch); an undefined-port stream never updates.
 //
-// Not modelled: TLSRoute, TCPRoute, EgressNetwork, Watch updates after the
-// first message. Regexes are checked with Go's regexp/syntax (Perl flags),
-// not Rust's regex crate: fixtures use patterns both accept or both reject.
+// Not modelled: TLSRoute, TCPRoute, EgressNetwork; a route kind whose CRD is
+// installed after the first Watch is not watched. Regexes are checked with
+// Go's regexp/syntax (Perl flags), not Rust's regex crate: fixtures use
+// patterns both accept or both reject.
 package policytest
 
 import (
@@ -98,6 +104,8 @@ type Server struct {
 	mu     sync.Mutex
 	cached *world
 	readAt time.Time
+
+	watch watchState
 }
 
 var (
@@ -147,25 +155,16 @@ func (discard) Write(p []byte) (int, error) { return len(p), nil }
 func (s *Server) Addr() string { return s.lis.Addr().String() }
 
 // Stop shuts the server down.
-func (s *Server) Stop() { s.grpc.Stop() }
+func (s *Server) Stop() {
+	s.grpc.Stop()
+	s.stopWatches()
+}
 
 // Get answers once.
 func (s *Server) Get(ctx context.Context, spec *pb.TrafficSpec) (*pb.OutboundPolicy, error) {
 	return s.lookup(ctx, spec)
 }
 
-// Watch sends the current policy, then stays open until the client leaves.
-func (s *Server) Watch(spec *pb.TrafficSpec, stream pb.OutboundPolicies_WatchServer) error {
-	m, err := s.lookup(stream.Context(), spec)
-	if err != nil {
-		return err
-	}
-	if err := stream.Send(m); err != nil {
-		return err
-	}
-	<-stream.Context().Done()
-	return nil
-}
 
 // clientNamespace parses source_workload (§2.1).
 func clientNamespace(w string) (string, error) {
