@@ -165,7 +165,6 @@ func (s *Server) Get(ctx context.Context, spec *pb.TrafficSpec) (*pb.OutboundPol
 	return s.lookup(ctx, spec)
 }
 
-
 // clientNamespace parses source_workload (§2.1).
 func clientNamespace(w string) (string, error) {
 	if strings.HasPrefix(w, "{") {
