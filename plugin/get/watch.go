@@ -2,7 +2,8 @@ package get
 
 // get --watch: the lookups' GetProfile streams stay open, and the
 // ServiceProfiles that can be in effect are watched through the API server
-// (read-only). Every message the destination pushes and every change to one
+// (read-only); so do the policy controller's Watch streams and the routes
+// naming the Service (watch_policy.go). Every message the destination pushes and every change to one
 // of those objects prints one timestamped line, and what that changed in the
 // report (profile in effect, drift, findings, mode) is re-rendered from the
 // same engine, with the streams' latest messages as the served profiles. A
@@ -61,7 +62,11 @@ type WatchEvent struct {
 	Type    string `json:"type"` // see the Event* constants
 	Service string `json:"service"`
 	Port    uint32 `json:"port,omitempty"`
-	// Object is the ServiceProfile change the event is about, if any.
+	// API is "policy" for the events of the policy controller's streams
+	// and of routes; empty for the destination's (ServiceProfiles).
+	API string `json:"api,omitempty"`
+	// Object is the ServiceProfile or route change the event is about, if
+	// any.
 	Object *WatchObject `json:"object,omitempty"`
 	// LatencyMs: from the change seen on the API server to the push.
 	// Negative when the push arrived first.
@@ -78,8 +83,12 @@ type WatchEvent struct {
 	Report *report.Report `json:"report,omitempty"`
 }
 
-// WatchObject names a ServiceProfile and what happened to it.
+// WatchObject names a ServiceProfile or a route and what happened to it.
 type WatchObject struct {
+	// Kind is HTTPRoute or GRPCRoute (with its Group) for routes; empty
+	// for ServiceProfiles.
+	Kind            string `json:"kind,omitempty"`
+	Group           string `json:"group,omitempty"`
 	Namespace       string `json:"namespace"`
 	Name            string `json:"name"`
 	ResourceVersion string `json:"resourceVersion,omitempty"`
@@ -180,6 +189,12 @@ type watchMsg struct {
 	obj     WatchObject
 	pending *pending
 	held    *heldPush
+
+	// The policy half (watch_policy.go).
+	pstream  *policyStream
+	pol      *dpolicy.Policy
+	pheld    *polHeld
+	ppending *polPending
 }
 
 // watcher runs one --watch.
@@ -207,6 +222,16 @@ type watcher struct {
 	latest  map[string]*pb.DestinationProfile // by path, owned by the loop
 	pending []*pending
 	held    []*heldPush
+
+	// The policy half (watch_policy.go), owned by the loop.
+	polConn    PolicyStreamer
+	polStreams []*policyStream
+	polLatest  map[string]*dpolicy.Policy // by policyKey
+	polPending []*polPending
+	polHeld    []*polHeld
+	// polFresh: something changed on the policy side since the start, so
+	// re-renders read the cluster again.
+	polFresh bool
 }
 
 // runWatch prints the report of svcs, then follows them until ctx ends
@@ -230,7 +255,8 @@ func (o *Options) runWatch(ctx context.Context, eng *Engine, svcs []*corev1.Serv
 		return err
 	}
 	w := &watcher{o: o, eng: eng, dest: st, kube: kc, dyn: dc, svcs: svcs, reports: res.Reports, out: o.Streams.Out,
-		json: o.Output == cli.OutputJSON, now: time.Now, events: make(chan watchMsg, 64), latest: map[string]*pb.DestinationProfile{}}
+		json: o.Output == cli.OutputJSON, now: time.Now, events: make(chan watchMsg, 64), latest: map[string]*pb.DestinationProfile{},
+		polLatest: map[string]*dpolicy.Policy{}}
 	return w.run(ctx)
 }
 
@@ -251,9 +277,6 @@ func (w *watcher) run(ctx context.Context) error {
 			w.streams = append(w.streams, s)
 			w.latest[s.path] = p.ServedProfile
 		}
-		// Policy API (H10): when the engine looks up the policy path, its
-		// OutboundPolicies stream is opened here alongside, and its pushes
-		// re-render the port the same way (mode, policy drift).
 		if w.json {
 			rep := r
 			w.emit(WatchEvent{Time: w.stamp(w.now()), Type: EventInitial, Service: r.Service.Namespace + "/" + r.Service.Name, Report: &rep})
@@ -266,19 +289,30 @@ func (w *watcher) run(ctx context.Context) error {
 			}
 		}
 	}
-	if !w.json {
-		fmt.Fprintf(w.out, "\n%s watching %d stream(s) and their ServiceProfiles (Ctrl-C to stop)\n", w.stamp(w.now()), len(w.streams))
-	}
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	w.startPolicyStreams(ctx, &wg)
+	if !w.json {
+		if w.policy != nil {
+			fmt.Fprintf(w.out, "\n%s watching %d stream(s) and their ServiceProfiles, %d policy stream(s) and their routes (Ctrl-C to stop)\n", w.stamp(w.now()), len(w.streams), len(w.polStreams))
+		} else {
+			fmt.Fprintf(w.out, "\n%s watching %d stream(s) and their ServiceProfiles (Ctrl-C to stop)\n", w.stamp(w.now()), len(w.streams))
+		}
+	}
 	for _, s := range w.streams {
 		wg.Add(1)
 		go func(s *watchStream) { defer wg.Done(); w.follow(ctx, s) }(s)
 	}
 	for i := range w.reports {
 		w.watchProfiles(ctx, i)
+	}
+	if w.policy != nil {
+		kinds := w.routeKinds()
+		for i := range w.reports {
+			w.watchRoutes(ctx, i, kinds)
+		}
 	}
 	for {
 		select {
@@ -441,6 +475,8 @@ func (w *watcher) handle(ctx context.Context, m watchMsg) error {
 		return w.change(ctx, m)
 	case "timeout":
 		return w.expire(ctx, m.pending)
+	case "pended", "pstopped", "pfirst", "preconnected", "ppush", "pheld", "route", "ptimeout":
+		return w.handlePolicy(ctx, m)
 	}
 	return nil
 }
@@ -754,7 +790,7 @@ func (w *watcher) rebuild(ctx context.Context, i int) (report.Report, error) {
 		served[k] = v
 	}
 	e := &Engine{Kube: w.kube, Dynamic: w.dyn, PodFor: w.eng.PodFor, Config: w.eng.Config,
-		Connect: func(context.Context) (Lookuper, error) { return cached(served), nil }, Policy: w.policy}
+		Connect: func(context.Context) (Lookuper, error) { return cached(served), nil }, Policy: w.rebuildPolicy()}
 	res, err := e.Get(ctx, []*corev1.Service{svc})
 	if err != nil {
 		return report.Report{}, err
@@ -902,7 +938,8 @@ func reusePolicy(e *Engine) *PolicyConfig {
 			}
 			return keepOpen{conn}, nil
 		},
-		// The cluster as the run read it (HTTPRoutes are not watched).
+		// The cluster as the run read it (rebuildPolicy reads it again
+		// once something changed on the policy side).
 		ReadCluster: func(ctx context.Context, namespaces []string) (*dpolicy.Cluster, []string, error) {
 			e.pol.mu.Lock()
 			r, ok := e.pol.cache[strings.Join(namespaces, ",")]
