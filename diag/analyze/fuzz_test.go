@@ -62,7 +62,7 @@ func FuzzRegexChecks(f *testing.F) {
 		if len(re) > 2048 {
 			return
 		}
-		_ = topLevelAlternation(re)
+		_ = proxy.TopLevelAlternation(re)
 		eng := lang.NewEngine(2000)
 		_ = eng.Covered(eng.Path(proxy.Anchor(lit)), []lang.Cond{eng.Path(proxy.Anchor(re))})
 		_ = eng.Covered(eng.Path(proxy.Anchor(re)), []lang.Cond{eng.Path(proxy.Anchor(lit))})

@@ -24,7 +24,7 @@ var _ = register(Analyzer{
 			collectRegexes(r.Condition, routePath(i, "condition"), &regexes)
 			for _, path := range regexes {
 				re := regexAt(r.Condition, path[4:])
-				if topLevelAlternation(strings.TrimSpace(re)) && rustregex.Check(proxy.Anchor(re)) == nil {
+				if proxy.TopLevelAlternation(strings.TrimSpace(re)) && rustregex.Check(proxy.Anchor(re)) == nil {
 					e.At(CodeRegexPartlyAnchored, path,
 						"pathRegex %q has a top-level '|': the proxy matches %q, where ^ binds only to the first alternative and $ only to the last, so it also matches paths that merely start or end like them; wrap it in a group: (%s)",
 						re, proxy.Anchor(re), strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(re), "^"), "$"))

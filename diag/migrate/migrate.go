@@ -159,13 +159,19 @@ var gatewayMethods = map[string]bool{"GET": true, "HEAD": true, "POST": true, "P
 // wrapped in ^(?:...)$ unless policymatch.SpanSafe proves the two agree (the
 // shapes templates produce, among others).
 func pathMatch(re string) *gatewayv1.HTTPPathMatch {
-	re = strings.TrimSpace(re)
-	if lit, ok := literal(re); ok && gen.ExactPathOK(lit) {
+	inner, whole := proxy.WholeAnchored(re)
+	if !whole {
+		// The proxy searches the anchored text (e.g. ^/a|/ab$ matches every
+		// path starting with /a): a whole-path regex with the same language.
+		v := "(?s:.*)(?:" + proxy.Anchor(re) + ")(?s:.*)"
+		return &gatewayv1.HTTPPathMatch{Type: ptr(gatewayv1.PathMatchRegularExpression), Value: ptr(v)}
+	}
+	if lit, ok := literal(inner); ok && gen.ExactPathOK(lit) {
 		return &gatewayv1.HTTPPathMatch{Type: ptr(gatewayv1.PathMatchExact), Value: ptr(lit)}
 	}
-	v := re
-	if !policymatch.SpanSafe(re) {
-		v = "^(?:" + strings.TrimSuffix(strings.TrimPrefix(re, "^"), "$") + ")$"
+	v := inner
+	if !policymatch.SpanSafe(inner) {
+		v = "^(?:" + inner + ")$"
 	}
 	return &gatewayv1.HTTPPathMatch{Type: ptr(gatewayv1.PathMatchRegularExpression), Value: ptr(v)}
 }

@@ -1,12 +1,16 @@
 package migrate
 
 import (
+	"regexp"
 	"strings"
 	"testing"
+
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/kubectl-profiles/kubectl-profiles/diag/policy"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/policymatch"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/profile"
+	"github.com/kubectl-profiles/kubectl-profiles/diag/proxy"
 )
 
 func sp(routes ...*profile.RouteSpec) *profile.ServiceProfile {
@@ -85,15 +89,18 @@ func TestDNF(t *testing.T) {
 		t.Fatalf("literal = %q %v", lit, ok)
 	}
 	for re, want := range map[string]string{
-		"/a|/b":              "/a|/b", // span-safe: the alternatives cannot end early
-		"/a|/ab":             "^(?:/a|/ab)$",
+		// The proxy anchors "/a|/b" as ^/a|/b$: paths starting with /a or
+		// ending with /b. The whole-path regex keeps that language.
+		"/a|/b":              "(?s:.*)(?:^/a|/b$)(?s:.*)",
+		"/a|/ab":             "(?s:.*)(?:^/a|/ab$)(?s:.*)",
+		`/a\$`:               `(?s:.*)(?:^/a\$)(?s:.*)`, // a literal '$': ^/a\$ matches every path starting with /a$
 		"/books/[^/]+":       "/books/[^/]+",
 		"/books/[^/]+/edit":  "/books/[^/]+/edit",
 		`/static/.*`:         `/static/.*`,
 		"/a*(ab)*b*":         "^(?:/a*(ab)*b*)$",
 		"/books/[^/]+x":      "/books/[^/]+x",
-		"/books/new":         "/books/new",      // Exact
-		`^/api/v1/[^/]+$`:    `^/api/v1/[^/]+$`, // span-safe: kept as written
+		"/books/new":         "/books/new",    // Exact
+		`^/api/v1/[^/]+$`:    `/api/v1/[^/]+`, // span-safe: its anchors are the proxy's
 		`/files/[^/]+\.json`: `/files/[^/]+\.json`,
 		"/a+":                "/a+", // span-safe: a greedy run at the end
 		"/a+a":               "^(?:/a+a)$",
@@ -161,5 +168,30 @@ func TestReplayUndecided(t *testing.T) {
 	d, changed := res.Compare(policymatch.Request{Method: "GET", Path: "/v/abc"})
 	if !changed || !d.New.Undecided || !strings.Contains(d.Line(), "undecided") || !strings.Contains(d.Line(), "possibly route") {
 		t.Fatalf("%+v changed=%v: %s", d, changed, d.Line())
+	}
+}
+
+// The converted path match accepts exactly the paths the proxy's
+// ServiceProfile regex accepts (search with the proxy's textual anchors),
+// partly anchored and literal-dollar regexes included.
+func TestPathMatchKeepsTheProxysLanguage(t *testing.T) {
+	paths := []string{"/", "/a", "/ab", "/abc", "/x/ab", "/a$", "/a$/b", "/b", "/x/b", "/books/1", "/books/1/edit", "/api/v1/x", "/api/v1/x/y"}
+	for _, re := range []string{"/a|/ab", "/a|/b", `/a\$`, "/a|/ab$", "^/a|/b", "/books/[^/]+", `^/api/v1/[^/]+$`, "/a+", "/a|x|/b"} {
+		proxyRe := regexp.MustCompile(proxy.Anchor(re))
+		pm := pathMatch(re)
+		for _, p := range paths {
+			want := proxyRe.MatchString(p)
+			var got bool
+			switch *pm.Type {
+			case gatewayv1.PathMatchExact:
+				got = p == *pm.Value
+			default:
+				full := regexp.MustCompile(`^(?:` + *pm.Value + `)$`)
+				got = full.MatchString(p)
+			}
+			if got != want {
+				t.Errorf("%q -> %s %q: path %q matched %v, the proxy's ServiceProfile regex %v", re, *pm.Type, *pm.Value, p, got, want)
+			}
+		}
 	}
 }

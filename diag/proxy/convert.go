@@ -323,6 +323,64 @@ func Anchor(regex string) string {
 	return re
 }
 
+// TopLevelAlternation tells whether re has a '|' outside any group or
+// character class.
+func TopLevelAlternation(re string) bool {
+	depth, class := 0, 0
+	for i := 0; i < len(re); i++ {
+		switch ch := re[i]; {
+		case ch == '\\':
+			i++
+		case class > 0:
+			switch ch {
+			case '[':
+				class++
+			case ']':
+				class--
+			}
+		case ch == '[':
+			class = 1
+			// A ']' right after '[' or '[^' is a literal.
+			if i+1 < len(re) && re[i+1] == '^' {
+				i++
+			}
+			if i+1 < len(re) && re[i+1] == ']' {
+				i++
+			}
+		case ch == '(':
+			depth++
+		case ch == ')':
+			if depth > 0 {
+				depth--
+			}
+		case ch == '|' && depth == 0:
+			return true
+		}
+	}
+	return false
+}
+
+// WholeAnchored tells whether the regex the proxy compiles for a pathRegex
+// (Anchor) matches whole paths only, and returns the part between its
+// anchors: it starts with '^', ends with an unescaped '$' and has no
+// top-level '|'. Otherwise the proxy's search can match paths that merely
+// start or end like the regex (see regex-partly-anchored).
+func WholeAnchored(regex string) (inner string, ok bool) {
+	a := Anchor(regex)
+	if TopLevelAlternation(a) || len(a) < 2 {
+		return "", false
+	}
+	body := a[1 : len(a)-1]
+	escapes := 0
+	for i := len(body) - 1; i >= 0 && body[i] == '\\'; i-- {
+		escapes++
+	}
+	if escapes%2 == 1 {
+		return "", false // the final '$' is a literal dollar sign
+	}
+	return body, true
+}
+
 func describeRegexErr(err error, orig, anchored string) string {
 	e, ok := err.(*rustregex.Error)
 	if !ok {
