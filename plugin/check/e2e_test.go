@@ -245,3 +245,46 @@ func TestClusterForbidden(t *testing.T) {
 		}
 	}
 }
+
+// A Service whose retry/timeout annotations do not parse, alone in its
+// namespace (no ServiceProfile, no HTTPRoute): cluster mode lints it, with
+// the Service as the origin (a typed Service has no apiVersion or kind of
+// its own once listed).
+func TestClusterLintsAnnotatedServiceAlone(t *testing.T) {
+	setup(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := env.Apply(ctx, `
+apiVersion: v1
+kind: Namespace
+metadata: {name: solo}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: solo
+  namespace: solo
+  annotations: {timeout.linkerd.io/request: 1m30, retry.linkerd.io/http: "5xx,abc"}
+spec:
+  ports: [{name: http, port: 80}]
+`); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := runAs(t, env.Kubeconfig, "check", "-n", "solo", "-o", "json")
+	if code != cli.ExitFindings {
+		t.Fatalf("exit %d, want %d (the annotations do not parse): %s\n%s", code, cli.ExitFindings, errOut, out)
+	}
+	o := decode(t, out)
+	n := 0
+	for _, f := range o.Findings {
+		if f.Code == "service-annotation-invalid" {
+			n++
+			if f.Origin.Namespace != "solo" || f.Origin.Name != "solo" {
+				t.Errorf("origin %+v, want the Service solo/solo", f.Origin)
+			}
+		}
+	}
+	if n == 0 {
+		t.Errorf("no service-annotation-invalid:\n%s", out)
+	}
+}

@@ -71,10 +71,18 @@ func (o *Options) checkPolicyCluster(ctx context.Context, g *gatherer, ns string
 		return nil
 	}
 	var docs []*source.Document
-	add := func(obj interface{}) {
+	// Typed list items carry no apiVersion and kind: set them, or the
+	// linter would not know what it reads (and skip it).
+	add := func(obj interface{}, apiVersion, kind string) {
 		u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
 		if err != nil {
 			return
+		}
+		if av, _ := u["apiVersion"].(string); av == "" {
+			u["apiVersion"] = apiVersion
+		}
+		if k, _ := u["kind"].(string); k == "" {
+			u["kind"] = kind
 		}
 		delete(u, "status") // not linted; kept in opts.Cluster
 		d := source.FromObject(u)
@@ -82,14 +90,14 @@ func (o *Options) checkPolicyCluster(ctx context.Context, g *gatherer, ns string
 	}
 	for _, s := range opts.Cluster.Services {
 		if policyAnnotated(s.Annotations) {
-			add(s)
+			add(s, "v1", "Service")
 		}
 	}
 	for _, r := range opts.Cluster.HTTPRoutes {
-		add(r.HTTPRoute)
+		add(r.HTTPRoute, "gateway.networking.k8s.io/v1", "HTTPRoute")
 	}
 	for _, r := range opts.Cluster.GRPCRoutes {
-		add(r)
+		add(r, "gateway.networking.k8s.io/v1", "GRPCRoute")
 	}
 	opts.ClusterDomain = o.ClusterDomain
 	return analyze.CheckPolicy(docs, opts)
