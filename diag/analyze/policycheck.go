@@ -223,11 +223,12 @@ func CheckPolicy(docs []*source.Document, opts PolicyOptions) []Result {
 					}
 				}
 			}
-			if to == nil && len(owners) > 0 {
+			// Else a route of the Service's namespace, else any route: a
+			// finding is never dropped.
+			for _, sameNS := range []bool{true, false} {
 				for _, o := range owners {
-					if o.kind != "Service" {
+					if to == nil && o.kind != "Service" && (!sameNS || o.doc.Namespace() == t.ns) {
 						to = o.doc
-						break
 					}
 				}
 			}
