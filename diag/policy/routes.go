@@ -43,7 +43,55 @@ func DecodeHTTPRoute(u *unstructured.Unstructured) (HTTPRoute, error) {
 	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &r); err != nil {
 		return HTTPRoute{}, fmt.Errorf("HTTPRoute %s/%s (%s) does not decode: %v", u.GetNamespace(), u.GetName(), u.GetAPIVersion(), err)
 	}
+	defaultHTTPRoute(&r)
 	return HTTPRoute{Group: group, HTTPRoute: &r}, nil
+}
+
+// defaultHTTPRoute applies the CRD's defaults, as the API server does on
+// create: a route without rules, a rule without matches and a match
+// without a path match every request (PathPrefix "/"); header and query
+// matches are Exact. Objects read from the cluster already have them;
+// files do not.
+func defaultHTTPRoute(r *gatewayv1.HTTPRoute) {
+	everything := func() gatewayv1.HTTPRouteMatch {
+		t, v := gatewayv1.PathMatchPathPrefix, "/"
+		return gatewayv1.HTTPRouteMatch{Path: &gatewayv1.HTTPPathMatch{Type: &t, Value: &v}}
+	}
+	if r.Spec.Rules == nil {
+		r.Spec.Rules = []gatewayv1.HTTPRouteRule{{}}
+	}
+	for i := range r.Spec.Rules {
+		rule := &r.Spec.Rules[i]
+		if rule.Matches == nil {
+			rule.Matches = []gatewayv1.HTTPRouteMatch{everything()}
+		}
+		for j := range rule.Matches {
+			m := &rule.Matches[j]
+			if m.Path == nil {
+				m.Path = everything().Path
+			}
+			if m.Path.Type == nil {
+				t := gatewayv1.PathMatchPathPrefix
+				m.Path.Type = &t
+			}
+			if m.Path.Value == nil {
+				v := "/"
+				m.Path.Value = &v
+			}
+			for k := range m.Headers {
+				if m.Headers[k].Type == nil {
+					t := gatewayv1.HeaderMatchExact
+					m.Headers[k].Type = &t
+				}
+			}
+			for k := range m.QueryParams {
+				if m.QueryParams[k].Type == nil {
+					t := gatewayv1.QueryParamMatchExact
+					m.QueryParams[k].Type = &t
+				}
+			}
+		}
+	}
 }
 
 // DecodeGRPCRoute decodes a gateway.networking.k8s.io GRPCRoute.
