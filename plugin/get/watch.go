@@ -293,18 +293,11 @@ func (w *watcher) run(ctx context.Context) error {
 	defer wg.Wait()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	w.startPolicyStreams(ctx, &wg)
-	if !w.json {
-		if w.policy != nil {
-			fmt.Fprintf(w.out, "\n%s watching %d stream(s) and their ServiceProfiles, %d policy stream(s) and their routes (Ctrl-C to stop)\n", w.stamp(w.now()), len(w.streams), len(w.polStreams))
-		} else {
-			fmt.Fprintf(w.out, "\n%s watching %d stream(s) and their ServiceProfiles (Ctrl-C to stop)\n", w.stamp(w.now()), len(w.streams))
-		}
-	}
 	for _, s := range w.streams {
 		wg.Add(1)
 		go func(s *watchStream) { defer wg.Done(); w.follow(ctx, s) }(s)
 	}
+	opened := w.startPolicyStreams(ctx, &wg)
 	for i := range w.reports {
 		w.watchProfiles(ctx, i)
 	}
@@ -312,6 +305,16 @@ func (w *watcher) run(ctx context.Context) error {
 		kinds := w.routeKinds()
 		for i := range w.reports {
 			w.watchRoutes(ctx, i, kinds)
+		}
+	}
+	// Every watch is synced and every policy stream answered (each
+	// bounded by --timeout): a change from now on is followed.
+	opened()
+	if !w.json {
+		if w.policy != nil {
+			fmt.Fprintf(w.out, "\n%s watching %d stream(s) and their ServiceProfiles, %d policy stream(s) and their routes (Ctrl-C to stop)\n", w.stamp(w.now()), len(w.streams), len(w.polStreams))
+		} else {
+			fmt.Fprintf(w.out, "\n%s watching %d stream(s) and their ServiceProfiles (Ctrl-C to stop)\n", w.stamp(w.now()), len(w.streams))
 		}
 	}
 	for {

@@ -161,7 +161,7 @@ func TestWatchFollowsChanges(t *testing.T) {
 	applyT(t, watchNS, liveSP("1s"))
 	l := start(t, "get", "svc/web", "-n", "live", "--destination-addr", dest.Addr(), "--timeout", "2s", "--watch")
 	l.next(`^IN EFFECT\s+live/web\.live\.svc\.cluster\.local from the service namespace`)
-	l.next(`watching 1 stream\(s\) and their ServiceProfiles \(Ctrl-C to stop\)$`)
+	l.next(`watching 1 stream\(s\) and their ServiceProfiles, 1 policy stream\(s\) and their routes \(Ctrl-C to stop\)$`)
 
 	applyT(t, liveSP("2s"))
 	l.next(`^\d\d:\d\d:\d\d\.\d{3} ServiceProfile live/web\.live\.svc\.cluster\.local updated \(rv \d+\) -> destination pushed (after -?\d+ ms|\d+ ms before the API watch delivered the change) \(port 80\): route GET /books timeout 1s -> 2s$`)
@@ -237,6 +237,78 @@ func TestWatchJSONLines(t *testing.T) {
 	if code := l.stop(); code != 0 {
 		t.Errorf("exit %d", code)
 	}
+}
+
+const policyWatchNS = `
+apiVersion: v1
+kind: Namespace
+metadata: {name: livep}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: livep}
+spec:
+  ports: [{port: 80}]
+`
+
+// livepRoute is an HTTPRoute of livep/web, accepted, with a request
+// timeout annotation.
+func livepRoute(timeout string) string {
+	return `
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: r
+  namespace: livep
+  annotations: {timeout.linkerd.io/request: "` + timeout + `"}
+spec:
+  parentRefs: [{group: core, kind: Service, name: web, port: 80}]
+  rules:
+  - matches: [{path: {type: PathPrefix, value: /books}}]
+status:
+  parents:
+  - parentRef: {group: core, kind: Service, name: web, port: 80}
+    controllerName: linkerd.io/policy-controller
+    conditions: [{type: Accepted, status: "True", reason: Accepted, message: "", lastTransitionTime: "2026-01-01T00:00:00Z"}]
+`
+}
+
+// TestWatchFollowsRoutes (issue 13): the policy controller's stream stays
+// open and the routes naming the Service are watched: adding, editing and
+// deleting an HTTPRoute each print the route change, then the push, with
+// what it changed; a stream the controller ends with OK is reopened.
+func TestWatchFollowsRoutes(t *testing.T) {
+	setup(t)
+	applyT(t, policyWatchNS)
+	l := start(t, "get", "svc/web", "-n", "livep", "--destination-addr", dest.Addr(), "--timeout", "2s", "--watch")
+	l.next(`^default http\s+0\s+prefix:/`)
+	l.next(`watching 1 stream\(s\) and their ServiceProfiles, 1 policy stream\(s\) and their routes \(Ctrl-C to stop\)$`)
+	const pushed = ` -> policy controller pushed (after -?\d+ ms|\d+ ms before the API watch delivered the change) \(port 80\): `
+
+	applyT(t, livepRoute("1s"))
+	l.next(`^\d\d:\d\d:\d\d\.\d{3} HTTPRoute livep/r added \(rv \d+\)` + pushed + `default route http removed; HTTPRoute livep/r added$`)
+
+	applyT(t, livepRoute("2s"))
+	l.next(`^\d\d:\d\d:\d\d\.\d{3} HTTPRoute livep/r updated \(rv \d+\)` + pushed + `HTTPRoute livep/r rule 0 timeouts\.request 1s -> 2s$`)
+
+	deleteT(t, livepRoute("2s"))
+	l.next(`^\d\d:\d\d:\d\d\.\d{3} HTTPRoute livep/r deleted \(rv \d+\)` + pushed + `HTTPRoute livep/r removed; default route http added$`)
+
+	// The controller reinitialises its watch: the stream ends with OK
+	// and is reopened, the policy unchanged.
+	pol.EndWatches()
+	l.next(`policy stream \d+\.\d+\.\d+\.\d+:80 broke: .*the policy controller ended the stream .*; reconnecting in 100ms$`)
+	l.next(`policy stream \d+\.\d+\.\d+\.\d+:80 reconnected: policy unchanged$`)
+
+	for _, s := range l.seen {
+		if strings.Contains(s, "NOT pushed") || strings.Contains(s, "no route change seen") {
+			t.Errorf("every push matched its route change, got %q", s)
+		}
+	}
+	if code := l.stop(); code != 0 {
+		t.Errorf("Ctrl-C: exit %d, want 0 (stderr %s)", code, l.errOut())
+	}
+	t.Logf("watch output:\n%s", strings.Join(l.seen, "\n"))
 }
 
 func TestWatchUsage(t *testing.T) {

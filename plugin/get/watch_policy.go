@@ -47,7 +47,13 @@ type policyStream struct {
 	report, port int
 	spec         *outbound.TrafficSpec
 	key          string
+	// opened is closed at the first message or end of the first
+	// subscription.
+	opened     chan struct{}
+	openedOnce sync.Once
 }
+
+func (s *policyStream) open() { s.openedOnce.Do(func() { close(s.opened) }) }
 
 // policyKey identifies a lookup: its target and its client.
 func policyKey(spec *outbound.TrafficSpec) string {
@@ -74,19 +80,21 @@ type polHeld struct {
 
 // startPolicyStreams opens a policy stream for every port of the reports
 // whose policy half was looked up, when the run has a policy connection
-// that can stream; the streams run until ctx ends.
-func (w *watcher) startPolicyStreams(ctx context.Context, wg *sync.WaitGroup) {
+// that can stream; the streams run until ctx ends. opened waits until each
+// stream answered or ended once, at most --timeout.
+func (w *watcher) startPolicyStreams(ctx context.Context, wg *sync.WaitGroup) (opened func()) {
+	none := func() {}
 	if w.policy == nil || w.eng.pol.done == nil {
-		return
+		return none
 	}
 	<-w.eng.pol.done
 	if w.eng.pol.connErr != nil {
-		return // said by the report: the policy half is predicted only
+		return none // said by the report: the policy half is predicted only
 	}
 	ps, ok := w.eng.pol.conn.(PolicyStreamer)
 	if !ok {
-		w.warnf(0, "this policy controller client cannot keep streams open: policy pushes are not followed")
-		return
+		_ = w.warnf(0, "this policy controller client cannot keep streams open: policy pushes are not followed")
+		return none
 	}
 	w.polConn = ps
 	for i, r := range w.reports {
@@ -95,7 +103,7 @@ func (w *watcher) startPolicyStreams(ctx context.Context, wg *sync.WaitGroup) {
 			if p.Policy == nil {
 				continue
 			}
-			s := &policyStream{report: i, port: j, spec: ppolicy.Spec(w.svcs[i], int32(p.Port), wl, w.eng.Config.ClusterDomain)}
+			s := &policyStream{report: i, port: j, spec: ppolicy.Spec(w.svcs[i], int32(p.Port), wl, w.eng.Config.ClusterDomain), opened: make(chan struct{})}
 			s.key = policyKey(s.spec)
 			w.polStreams = append(w.polStreams, s)
 			w.polLatest[s.key] = p.Policy.Served
@@ -103,7 +111,20 @@ func (w *watcher) startPolicyStreams(ctx context.Context, wg *sync.WaitGroup) {
 	}
 	for _, s := range w.polStreams {
 		wg.Add(1)
-		go func(s *policyStream) { defer wg.Done(); w.followPolicy(ctx, s) }(s)
+		go func(s *policyStream) { defer wg.Done(); defer s.open(); w.followPolicy(ctx, s) }(s)
+	}
+	return func() {
+		limit := time.NewTimer(w.o.Dest.Timeout)
+		defer limit.Stop()
+		for _, s := range w.polStreams {
+			select {
+			case <-s.opened:
+			case <-limit.C:
+				return
+			case <-ctx.Done():
+				return
+			}
+		}
 	}
 }
 
@@ -116,6 +137,7 @@ func (w *watcher) followPolicy(ctx context.Context, s *policyStream) {
 		got := false
 		err := w.polConn.Watch(ctx, s.spec, func(p *dpolicy.Policy, _ *outbound.OutboundPolicy, convErr error) {
 			m := watchMsg{kind: "ppush", pstream: s, pol: p, err: convErr, at: w.now()}
+			s.open()
 			switch {
 			case first:
 				first, got, m.kind = false, true, "pfirst"
@@ -131,6 +153,7 @@ func (w *watcher) followPolicy(ctx context.Context, s *policyStream) {
 			err = ppolicy.ErrStreamEnded
 		}
 		first = false
+		s.open()
 		if !ppolicy.Reconnect(err) {
 			w.send(ctx, watchMsg{kind: "pstopped", pstream: s, err: err, at: w.now()})
 			return
