@@ -65,7 +65,7 @@ kind: HTTPRoute
 metadata: {name: consumer, namespace: shop-clients}
 spec:
   parentRefs: [{group: core, kind: Service, name: fine, namespace: shop, port: 80}]
-  rules: [{}]
+  rules: [{matches: [{path: {type: PathPrefix, value: /only-here}}]}]
 `
 
 func TestPolicyFromFiles(t *testing.T) {

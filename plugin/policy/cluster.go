@@ -3,6 +3,7 @@ package policy
 import (
 	"context"
 	"fmt"
+	kerrors "k8s.io/apimachinery/pkg/api/errors"
 	"sort"
 
 	corev1 "k8s.io/api/core/v1"
@@ -74,6 +75,11 @@ func ReadCluster(ctx context.Context, cs kubernetes.Interface, dc discovery.Disc
 		gvr := schema.GroupVersionResource{Group: k.group, Version: version, Resource: k.resource}
 		for ns := range seen {
 			items, err := kube.ListAll(ctx, dyn.Resource(gvr).Namespace(ns), metav1.ListOptions{Limit: 500})
+			if kerrors.IsNotFound(err) {
+				// Discovery (cached) still lists a CRD that is gone.
+				notes = append(notes, fmt.Sprintf("%s.%s is not installed: no such routes are read", k.resource, k.group))
+				break
+			}
 			if err != nil {
 				notes = append(notes, kube.Explain(err, "list "+k.resource+"."+k.group+inNamespace(ns)).Error())
 				continue
