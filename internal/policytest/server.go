@@ -34,7 +34,8 @@
 //     differs from the last one sent; it is recomputed on every change of a
 //     Service or a route of the three kinds (informers, watch.go), so a
 //     burst can arrive as one message. EndWatches ends every stream with OK
-//     (a reinitialised watch); an undefined-port stream never updates.
+//     (a reinitialised watch); Freeze/Thaw hold updates back (a stuck
+//     index); an undefined-port stream never updates.
 //
 // Not modelled: TLSRoute, TCPRoute, EgressNetwork; a route kind whose CRD is
 // installed after the first Watch is not watched. Regexes are checked with

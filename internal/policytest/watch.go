@@ -27,6 +27,7 @@ type watchState struct {
 	ended   chan struct{} // closed by EndWatches
 	stop    chan struct{}
 	err     error
+	frozen  bool // Freeze: no updates are sent
 }
 
 // startInformers runs informers on Services and the route kinds installed.
@@ -89,6 +90,33 @@ func (s *Server) EndWatches() {
 	}
 }
 
+// Freeze stops sending updates on Watch streams (a stuck index); Thaw
+// sends what changed meanwhile.
+func (s *Server) Freeze() { s.setFrozen(true) }
+
+// Thaw undoes Freeze.
+func (s *Server) Thaw() {
+	if s.setFrozen(false) {
+		s.touch()
+	}
+}
+
+// setFrozen tells whether the watches are started.
+func (s *Server) setFrozen(v bool) bool {
+	ws := &s.watch
+	ws.mu.Lock()
+	defer ws.mu.Unlock()
+	ws.frozen = v
+	return ws.changed != nil
+}
+
+func (s *Server) isFrozen() bool {
+	ws := &s.watch
+	ws.mu.Lock()
+	defer ws.mu.Unlock()
+	return ws.frozen
+}
+
 func (s *Server) stopWatches() {
 	ws := &s.watch
 	ws.mu.Lock()
@@ -127,8 +155,8 @@ func (s *Server) Watch(spec *pb.TrafficSpec, stream pb.OutboundPolicies_WatchSer
 		case <-changed:
 		}
 		changed, _ = s.signals()
-		if undefined {
-			continue // undefined_port_stream: no updates
+		if undefined || s.isFrozen() {
+			continue // undefined_port_stream: no updates; frozen: Thaw wakes
 		}
 		m, err := s.lookup(ctx, spec)
 		if status.Code(err) == codes.Unavailable {

@@ -724,6 +724,21 @@ func (w *watcher) details(old, cur report.PortReport) []string {
 				len(cur.Drift), cur.Drift[0].Field, cur.Drift[0].Expected, cur.Drift[0].Served))
 		}
 	}
+	var opd, cpd []drift.Change
+	if old.Policy != nil {
+		opd = old.Policy.Drift
+	}
+	if cur.Policy != nil {
+		cpd = cur.Policy.Drift
+	}
+	if driftKeys(opd) != driftKeys(cpd) {
+		if len(cpd) == 0 {
+			out = append(out, "policy drift: none (what is served matches the cluster's routes and annotations)")
+		} else {
+			out = append(out, fmt.Sprintf("policy drift: %d field(s) differ from the cluster's routes and annotations, first %s: expected %s, served %s",
+				len(cpd), cpd[0].Field, cpd[0].Expected, cpd[0].Served))
+		}
+	}
 	was := map[string]bool{}
 	for _, f := range old.Findings {
 		was[f.Code+"\x00"+f.Route] = true
