@@ -51,7 +51,7 @@ func BenchmarkVerify1000(b *testing.B) {
 		if bad, err := VerifyProfile(sp, target, eps); err != nil || len(bad) > 0 {
 			b.Fatal(err, bad)
 		}
-		rs, placed, _ := HTTPRoutes(target, eps, false)
+		rs, placed, _ := HTTPRoutes(target, eps, false, false)
 		if bad := VerifyRoutes(Simulate(target, nil, rs, nil), eps, placed); len(bad) > 0 {
 			b.Fatal(bad)
 		}
@@ -62,7 +62,7 @@ func BenchmarkVerify1000(b *testing.B) {
 // the simulated policy (the proxy's precedence, diag/policymatch).
 func BenchmarkVerifyRoutes1000(b *testing.B) {
 	eps, _ := Order(benchEndpoints())
-	rs, placed, _ := HTTPRoutes(target, eps, false)
+	rs, placed, _ := HTTPRoutes(target, eps, false, false)
 	exp := Simulate(target, nil, rs, nil)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

@@ -74,7 +74,12 @@ type Placed struct {
 // form one route named after the Service; otherwise each run of consecutive
 // rules with the same annotations is a route <svc>-NN[-retryable], NN
 // counting runs, so that the controller's name order is the order of eps.
-func HTTPRoutes(t Target, eps []Endpoint, ruleTimeouts bool) ([]*gatewayv1.HTTPRoute, []Placed, error) {
+//
+// With catchAll, a last rule (PathPrefix /, no retry, no timeout) keeps the
+// requests the spec does not list routed as the default route routes them;
+// without it the proxy answers them 404 itself. Placed has one entry per
+// endpoint (the catch-all's is not returned).
+func HTTPRoutes(t Target, eps []Endpoint, ruleTimeouts, catchAll bool) ([]*gatewayv1.HTTPRoute, []Placed, error) {
 	rules := make([]gatewayv1.HTTPRouteRule, len(eps))
 	classes := make([]Class, len(eps))
 	for i, ep := range eps {
@@ -103,8 +108,13 @@ func HTTPRoutes(t Target, eps []Endpoint, ruleTimeouts bool) ([]*gatewayv1.HTTPR
 			classes[i].Retry = HTTPRetryAnnotations[policy.AnnotationRetryHTTP]
 		}
 	}
+	if catchAll {
+		rules = append(rules, gatewayv1.HTTPRouteRule{Matches: []gatewayv1.HTTPRouteMatch{{
+			Path: &gatewayv1.HTTPPathMatch{Type: ptr(gatewayv1.PathMatchPathPrefix), Value: ptr("/")}}}})
+		classes = append(classes, Class{})
+	}
 	rs, placed := RunRoutes(t, rules, classes)
-	return rs, placed, nil
+	return rs, placed[:len(eps)], nil
 }
 
 // Class is what a route's annotations carry for all its rules.

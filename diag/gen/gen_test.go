@@ -67,7 +67,7 @@ func roundTrip(t *testing.T, eps []Endpoint) {
 		t.Errorf("check: %s %s", is.Code, is.Message)
 	}
 	for _, ruleTimeouts := range []bool{false, true} {
-		rs, placed, err := HTTPRoutes(target, eps, ruleTimeouts)
+		rs, placed, err := HTTPRoutes(target, eps, ruleTimeouts, ruleTimeouts) // both with and without the catch-all
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -302,7 +302,7 @@ func TestGatewaySchemaLimits(t *testing.T) {
 	eps = append(eps, Endpoint{Method: "GET", Path: "/café"}, Endpoint{Method: "GET", Path: "/a//b"})
 	ordered, _ := Order(eps)
 	roundTrip(t, ordered)
-	rs, placed, err := HTTPRoutes(target, ordered, false)
+	rs, placed, err := HTTPRoutes(target, ordered, false, false)
 	if err != nil {
 		t.Fatal(err)
 	}

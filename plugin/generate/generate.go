@@ -41,6 +41,7 @@ type Options struct {
 	OpenAPI, Proto, Capture string
 	Template                bool
 	RuleTimeouts            bool
+	NoCatchAll              bool
 	Kind                    string
 	Port                    int32
 	ClusterDomain           string
@@ -72,6 +73,7 @@ compiles in the proxy, names follow "METHOD /path/{param}", and the result is ch
 	f.StringVar(&o.Capture, "from-capture", "", "capture of requests (linkerd viz tap -o json, or kubectl profiles tap -o json; - for stdin)")
 	f.BoolVar(&o.Template, "template", false, "a starting point with example routes to edit")
 	f.BoolVar(&o.RuleTimeouts, "rule-timeouts", false, "HTTPRoutes: write x-linkerd-timeout as rules[].timeouts.request (Linkerd 2.20+) instead of the route annotation timeout.linkerd.io/request")
+	f.BoolVar(&o.NoCatchAll, "no-catch-all", false, "HTTPRoutes: leave out the last rule (PathPrefix /) that keeps requests outside the spec routed (without it the proxy answers them 404)")
 	f.StringVar(&o.Kind, "kind", KindServiceProfile, "what to generate: serviceprofile, httproute or grpcroute")
 	f.Int32Var(&o.Port, "port", 0, "Service port the Gateway routes attach to (default: every port)")
 	f.StringVar(&o.ClusterDomain, "cluster-domain", profile.DefaultClusterDomain, "cluster domain of the ServiceProfile name")
@@ -149,7 +151,7 @@ func (o *Options) Run(ctx context.Context) error {
 	for _, n := range notes {
 		fmt.Fprintf(o.Streams.ErrOut, "note: %s\n", cli.Escape(n))
 	}
-	res, err := Generate(t, o.Kind, eps, o.RuleTimeouts)
+	res, err := Generate(t, o.Kind, eps, o.RuleTimeouts, o.NoCatchAll)
 	if err != nil {
 		return &cli.Error{Code: cli.ExitError, Err: err}
 	}
@@ -188,7 +190,7 @@ type Result struct {
 // endpoint's sample request through the proxy's matching (ServiceProfile:
 // first match; Gateway routes: the controller's model and the proxy's
 // precedence), and every Gateway route served by the controller.
-func Generate(t gen.Target, kind string, eps []gen.Endpoint, ruleTimeouts bool) (Result, error) {
+func Generate(t gen.Target, kind string, eps []gen.Endpoint, ruleTimeouts, noCatchAll bool) (Result, error) {
 	var res Result
 	sp := gen.Profile(t, eps)
 	issues, err := gen.CheckProfile(sp, t.ClusterDomain, finding.Error)
@@ -212,7 +214,7 @@ func Generate(t gen.Target, kind string, eps []gen.Endpoint, ruleTimeouts bool) 
 		res.Objects = append(res.Objects, obj)
 		res.Summary = "Verified: check finds no error; each path of the spec gets its own route (the proxy takes the first match)."
 	case KindHTTPRoute:
-		rs, placed, err := gen.HTTPRoutes(t, eps, ruleTimeouts)
+		rs, placed, err := gen.HTTPRoutes(t, eps, ruleTimeouts, !noCatchAll)
 		if err != nil {
 			return res, err
 		}
@@ -228,6 +230,11 @@ func Generate(t gen.Target, kind string, eps []gen.Endpoint, ruleTimeouts bool) 
 		res.Summary = "Verified: every rule is served by Linkerd's policy controller and each path of the spec gets its own rule (the proxy's most-specific match). Apply the documents in this order (ties between rules go to the route created first, then by name)."
 		if ruleTimeouts {
 			res.Summary += " rules[].timeouts.request needs Linkerd 2.20 or later."
+		}
+		if noCatchAll {
+			res.Summary += " No catch-all rule (--no-catch-all): the proxy answers requests to paths the spec does not list with 404 itself."
+		} else {
+			res.Summary += " The last rule (PathPrefix /) keeps requests to paths the spec does not list (health checks, ...) routed, as the default route did; --no-catch-all leaves it out."
 		}
 	case KindGRPCRoute:
 		rs, placed, err := gen.GRPCRoutes(t, eps)

@@ -72,7 +72,7 @@ func TestGenerateVerificationCatchesShadowing(t *testing.T) {
 	eps := []gen.Endpoint{{Method: "GET", Path: "/books/{id}"}, {Method: "GET", Path: "/books/new"}}
 	tgt := gen.Target{Service: "webapp", Namespace: "booksapp"}
 	for _, kind := range []string{generate.KindServiceProfile, generate.KindHTTPRoute} {
-		res, err := generate.Generate(tgt, kind, eps, false)
+		res, err := generate.Generate(tgt, kind, eps, false, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -85,7 +85,7 @@ func TestGenerateVerificationCatchesShadowing(t *testing.T) {
 		}
 	}
 	ordered, _ := gen.Order(eps)
-	res, err := generate.Generate(tgt, generate.KindHTTPRoute, ordered, false)
+	res, err := generate.Generate(tgt, generate.KindHTTPRoute, ordered, false, false)
 	if err != nil || len(res.Problems) > 0 {
 		t.Fatalf("ordered: %v %q", err, res.Problems)
 	}
