@@ -135,6 +135,9 @@ func shadowing(dp *pb.DestinationProfile, kept map[int]bool, limit int) []locate
 		}
 		res := eng.Covered(conds[j], earlier)
 		switch {
+		case !res.Decided && len(cands) == 0:
+			emit(j, CodeRouteShadowingUndecided, "could not decide whether the condition of route %d matches any request at all (%s): check by hand that its pathRegex can match a path", j, res.Reason)
+			continue
 		case !res.Decided:
 			emit(j, CodeRouteShadowingUndecided, "could not decide whether route %d is reachable (%s, comparing it with %s): check by hand that they do not take all its requests", j, res.Reason, names(cands, name))
 			continue

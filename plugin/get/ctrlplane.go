@@ -167,7 +167,8 @@ func (o *Options) applyControlPlane(r *cpRead, reports []report.Report, audit bo
 	for i := range reports {
 		rep := &reports[i]
 		var unused []string
-		if audit {
+		// Unused means no subscriber on ANY replica: unknown when one was not read.
+		if audit && len(r.unreadable) == 0 {
 			for _, ns := range append([]string{rep.Service.Namespace}, rep.Overrides...) {
 				if f.Unused(ns, rep.FQDN) {
 					unused = append(unused, ns)
