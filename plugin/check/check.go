@@ -166,6 +166,10 @@ func (o *Options) checkFiles(ctx context.Context) ([]analyze.Result, string, err
 	if err != nil {
 		return nil, "", err
 	}
+	if len(docs) == 0 {
+		// Not a clean result: an empty input is usually a generator that failed.
+		return nil, "", fmt.Errorf("no objects in %s: nothing was checked (an empty file or directory, or a generator such as helm template that printed nothing)", cli.Escape(strings.Join(o.Files, ", ")))
+	}
 	opts := analyze.Options{ClusterDomain: o.ClusterDomain, DefaultNamespace: o.explicitNamespace()}
 	var selected []*source.Document
 	for i := range docs {

@@ -195,3 +195,15 @@ func TestREADMECodes(t *testing.T) {
 		t.Errorf("README.md's code table is stale: regenerate it with `kubectl profiles check --list-codes -o markdown`")
 	}
 }
+
+// An empty input is not a clean result: exit 1, one line.
+func TestEmptyInputFails(t *testing.T) {
+	_, errOut, code := run(t, "", "check", "-f", "-")
+	if code != 1 || !strings.Contains(errOut, "no objects in -: nothing was checked") || strings.Count(errOut, "\n") != 1 {
+		t.Errorf("empty stdin: exit %d, stderr %q", code, errOut)
+	}
+	dir := t.TempDir()
+	if _, errOut, code := run(t, "", "check", "-f", dir); code != 1 || !strings.Contains(errOut, "nothing was checked") {
+		t.Errorf("empty directory: exit %d, stderr %q", code, errOut)
+	}
+}
