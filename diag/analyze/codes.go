@@ -104,5 +104,5 @@ var (
 	CodeProfileUnused = finding.Register("profile-unused", finding.Info,
 		"No proxy subscription watches this ServiceProfile on any destination replica (profile_subscribers is 0): an override nobody uses, or a name that matches no Service FQDN.")
 	CodeNotPushed = finding.Register("watch-not-pushed", finding.Error,
-		"A ServiceProfile change that alters what this client should be served was not pushed by the destination within --timeout (get --watch).")
+		"A ServiceProfile (or HTTPRoute/GRPCRoute) change that alters what this client should be served was not pushed by the destination (or the policy controller) within --timeout (get --watch).")
 )
