@@ -593,11 +593,11 @@ func describePolicyChanges(prev, cur *dpolicy.Policy) []string {
 			out = append(out, strings.TrimSpace(fmt.Sprintf("%s %s %s -> %s", l, field, show(c.Expected), show(c.Served))))
 		}
 	}
-	if len(out) == 0 {
-		return []string{"same content"}
-	}
 	if o := routeOrder(prev.Routes, cur.Routes); o != "" && len(was) == len(is) {
 		out = append(out, o)
+	}
+	if len(out) == 0 {
+		return []string{"same content"}
 	}
 	const max = 8
 	if len(out) > max {
