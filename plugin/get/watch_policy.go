@@ -51,6 +51,8 @@ type policyStream struct {
 	// subscription.
 	opened     chan struct{}
 	openedOnce sync.Once
+	// stopped: ended with a code a proxy stops on (owned by the loop).
+	stopped bool
 }
 
 func (s *policyStream) open() { s.openedOnce.Do(func() { close(s.opened) }) }
@@ -294,6 +296,7 @@ func (w *watcher) handlePolicy(ctx context.Context, m watchMsg) error {
 		msg := fmt.Sprintf("policy stream %s broke: %s; reconnecting in %s", ppolicy.Target(s.spec), cli.OneLine(m.err.Error()), m.wait)
 		w.line(WatchEvent{Time: w.stamp(m.at), Type: EventStreamEnded, API: APIPolicy, Service: w.service(s.report), Port: w.ppPort(s), Message: msg}, msg)
 	case "pstopped":
+		s.stopped = true
 		msg := fmt.Sprintf("policy stream %s ended: %s; not reopened (a proxy stops too): policy changes of port %d are no longer shown", ppolicy.Target(s.spec), cli.OneLine(m.err.Error()), w.ppPort(s))
 		w.line(WatchEvent{Time: w.stamp(m.at), Type: EventStreamEnded, API: APIPolicy, Service: w.service(s.report), Port: w.ppPort(s), Message: msg}, msg)
 	case "pfirst", "preconnected", "ppush":
@@ -395,10 +398,11 @@ func (w *watcher) routeChange(ctx context.Context, m watchMsg) error {
 	w.polFresh = true
 	p := &polPending{obj: m.obj, report: m.report, seen: m.at, waiting: map[string]bool{}}
 	for _, s := range w.polStreams {
-		if s.report == m.report {
+		if s.report == m.report && !s.stopped {
 			p.waiting[s.key] = true
 		}
 	}
+	streams := len(p.waiting) > 0
 	for _, h := range append([]*polHeld{}, w.polHeld...) {
 		if h.stream.report == m.report && p.waiting[h.stream.key] {
 			h.timer.Stop()
@@ -409,12 +413,13 @@ func (w *watcher) routeChange(ctx context.Context, m watchMsg) error {
 			}
 		}
 	}
+	if !streams {
+		// No policy stream for this Service (no policy connection):
+		// the change is still said, with what it changes in the
+		// prediction.
+		return w.routeNoStream(ctx, p)
+	}
 	if len(p.waiting) == 0 {
-		if len(w.polStreams) == 0 {
-			// No policy stream (no policy connection): the change is
-			// still said, with what it changes in the prediction.
-			return w.routeNoStream(ctx, p)
-		}
 		return nil
 	}
 	w.polPending = append(w.polPending, p)
@@ -427,7 +432,7 @@ func objHead(o WatchObject) string {
 }
 
 // routeNoStream prints a route change of a Service without policy
-// streams and re-renders its first port.
+// streams and re-renders its ports.
 func (w *watcher) routeNoStream(ctx context.Context, p *polPending) error {
 	rep, err := w.rebuild(ctx, p.report)
 	if err != nil {
