@@ -58,3 +58,38 @@ func BenchmarkWatchChangeToLine(b *testing.B) {
 	b.ReportMetric(float64(took[len(took)*9/10].Microseconds())/1000, "ms-p90")
 	l.stop()
 }
+
+// BenchmarkWatchRouteChangeToLine: from an HTTPRoute update on the test
+// API server (the apply starts) to the line `get --watch` prints for the
+// policy controller's push (read from its stdout): the API write, both
+// informers (the test policy controller's and the plugin's), the
+// controller's recomputation, the push, the matching. Reports the median
+// and p90 in ms.
+func BenchmarkWatchRouteChangeToLine(b *testing.B) {
+	if env == nil {
+		b.Skip("needs the test environment (not with -short)")
+	}
+	setup(b)
+	ctx := context.Background()
+	if err := env.Apply(ctx, policyWatchNS, livepRoute("1s")); err != nil {
+		b.Fatal(err)
+	}
+	l := start(b, "get", "svc/web", "-n", "livep", "--destination-addr", dest.Addr(), "--timeout", "5s", "--watch")
+	l.next(`watching 1 stream\(s\)`)
+	var took []time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		timeout := fmt.Sprintf("%ds", 2+i%1000)
+		t0 := time.Now()
+		if err := env.Apply(ctx, livepRoute(timeout)); err != nil {
+			b.Fatal(err)
+		}
+		l.next(`-> policy controller pushed .*timeouts\.request .* -> ` + regexp.QuoteMeta(timeout) + `$`)
+		took = append(took, time.Since(t0))
+	}
+	b.StopTimer()
+	sort.Slice(took, func(i, j int) bool { return took[i] < took[j] })
+	b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "ms-median")
+	b.ReportMetric(float64(took[len(took)*9/10].Microseconds())/1000, "ms-p90")
+	l.stop()
+}
