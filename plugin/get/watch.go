@@ -27,6 +27,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/dynamic/dynamicinformer"
 	"k8s.io/client-go/kubernetes"
@@ -42,6 +43,7 @@ import (
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/cli"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/destination"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/kube"
+	ppolicy "github.com/kubectl-profiles/kubectl-profiles/plugin/policy"
 )
 
 // Streamer is a destination that can keep a GetProfile stream open
@@ -230,8 +232,10 @@ type watcher struct {
 	polPending []*polPending
 	polHeld    []*polHeld
 	// polFresh: something changed on the policy side since the start, so
-	// re-renders read the cluster again.
-	polFresh bool
+	// re-renders read the cluster again, with readCluster (nil: the run's
+	// PolicyConfig.ReadCluster).
+	polFresh    bool
+	readCluster func(ctx context.Context, namespaces []string) (*dpolicy.Cluster, []string, error)
 }
 
 // runWatch prints the report of svcs, then follows them until ctx ends
@@ -257,6 +261,14 @@ func (o *Options) runWatch(ctx context.Context, eng *Engine, svcs []*corev1.Serv
 	w := &watcher{o: o, eng: eng, dest: st, kube: kc, dyn: dc, svcs: svcs, reports: res.Reports, out: o.Streams.Out,
 		json: o.Output == cli.OutputJSON, now: time.Now, events: make(chan watchMsg, 64), latest: map[string]*pb.DestinationProfile{},
 		polLatest: map[string]*dpolicy.Policy{}}
+	if kc != eng.Kube && eng.Policy != nil && eng.Policy.ReadCluster != nil {
+		// The policy resources too are re-read with the watch's clients:
+		// the run's rate limit (5/s) would hold the loop for ~0.5s.
+		disc := memory.NewMemCacheClient(kc.Discovery())
+		w.readCluster = func(ctx context.Context, namespaces []string) (*dpolicy.Cluster, []string, error) {
+			return ppolicy.ReadCluster(ctx, kc, disc, dc, namespaces)
+		}
+	}
 	return w.run(ctx)
 }
 

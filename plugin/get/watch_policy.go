@@ -667,7 +667,11 @@ func (w *watcher) rebuildPolicy() *PolicyConfig {
 		}
 		return servedPolicies{latest: latest, conn: c}, nil
 	}
-	if w.polFresh && w.eng.Policy != nil && w.eng.Policy.ReadCluster != nil {
+	switch {
+	case !w.polFresh:
+	case w.readCluster != nil:
+		pc.ReadCluster = w.readCluster
+	case w.eng.Policy != nil && w.eng.Policy.ReadCluster != nil:
 		pc.ReadCluster = w.eng.Policy.ReadCluster
 	}
 	return &pc
