@@ -1,12 +1,17 @@
 package get
 
 import (
+	"bytes"
 	"strings"
 	"testing"
+	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/kubernetes/fake"
 
 	dpolicy "github.com/kubectl-profiles/kubectl-profiles/diag/policy"
+	"github.com/kubectl-profiles/kubectl-profiles/diag/report"
 )
 
 func polRoute(ns, name, timeout string) dpolicy.Route {
@@ -66,5 +71,26 @@ func TestNamesService(t *testing.T) {
 		if got := namesService(c.u, "shop", "web"); got != c.want {
 			t.Errorf("case %d: %v, want %v", i, got, c.want)
 		}
+	}
+}
+
+// A route kind that is not installed is one warning line, not an error;
+// Gateway kinds are watched at v1, Linkerd's at the preferred version.
+func TestRouteKindsMissingCRDs(t *testing.T) {
+	cs := fake.NewSimpleClientset()
+	cs.Resources = []*metav1.APIResourceList{
+		{GroupVersion: "gateway.networking.k8s.io/v1", APIResources: []metav1.APIResource{{Name: "httproutes"}}},
+	}
+	var out bytes.Buffer
+	w := &watcher{kube: cs, out: &out, now: time.Now, reports: []report.Report{{}}}
+	w.reports[0].Service.Namespace, w.reports[0].Service.Name = "shop", "web"
+	kinds := w.routeKinds()
+	if len(kinds) != 1 || kinds[0].String() != "gateway.networking.k8s.io/v1, Resource=httproutes" {
+		t.Errorf("kinds %v, want the Gateway HTTPRoutes only", kinds)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], "warning: httproutes.policy.linkerd.io is not installed: such routes are not watched") ||
+		!strings.Contains(lines[1], "warning: grpcroutes.gateway.networking.k8s.io is not installed") {
+		t.Errorf("want one warning line per missing kind, got:\n%s", out.String())
 	}
 }
