@@ -100,6 +100,7 @@ type WatchObject struct {
 // Event types.
 const (
 	EventInitial     = "initial"      // the report when the watch starts
+	EventWatching    = "watching"     // every stream and watch is open: changes from now on are followed
 	EventPushed      = "pushed"       // a change, then the destination's push
 	EventPush        = "push"         // a push no watched change explains (e.g. opaque ports)
 	EventNotPushed   = "not-pushed"   // a change the destination should push and did not within --timeout
@@ -322,12 +323,14 @@ func (w *watcher) run(ctx context.Context) error {
 	// Every watch is synced and every policy stream answered (each
 	// bounded by --timeout): a change from now on is followed.
 	opened()
-	if !w.json {
-		if w.policy != nil {
-			fmt.Fprintf(w.out, "\n%s watching %d stream(s) and their ServiceProfiles, %d policy stream(s) and their routes (Ctrl-C to stop)\n", w.stamp(w.now()), len(w.streams), len(w.polStreams))
-		} else {
-			fmt.Fprintf(w.out, "\n%s watching %d stream(s) and their ServiceProfiles (Ctrl-C to stop)\n", w.stamp(w.now()), len(w.streams))
-		}
+	msg := fmt.Sprintf("watching %d stream(s) and their ServiceProfiles (Ctrl-C to stop)", len(w.streams))
+	if w.policy != nil {
+		msg = fmt.Sprintf("watching %d stream(s) and their ServiceProfiles, %d policy stream(s) and their routes (Ctrl-C to stop)", len(w.streams), len(w.polStreams))
+	}
+	if w.json {
+		w.emit(WatchEvent{Time: w.stamp(w.now()), Type: EventWatching, Service: w.service(0), Message: msg})
+	} else {
+		fmt.Fprintf(w.out, "\n%s %s\n", w.stamp(w.now()), msg)
 	}
 	for {
 		select {

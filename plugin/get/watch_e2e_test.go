@@ -325,6 +325,37 @@ func TestWatchFollowsRoutes(t *testing.T) {
 	t.Logf("watch output:\n%s", strings.Join(l.seen, "\n"))
 }
 
+// TestWatchPolicyJSON: with -o json a policy push is a "pushed" event with
+// api "policy", the route as its object and what changed.
+func TestWatchPolicyJSON(t *testing.T) {
+	setup(t)
+	applyT(t, policyWatchNS, livepRoute("1s"))
+	l := start(t, "get", "svc/web", "-n", "livep", "--destination-addr", dest.Addr(), "--timeout", "2s", "-w", "-o", "json")
+	l.next(`^\{.*"type":"initial".*$`)
+	l.next(`^\{.*"type":"watching".*"message":"watching 1 stream\(s\) and their ServiceProfiles, 1 policy stream\(s\) and their routes \(Ctrl-C to stop\)".*$`)
+	applyT(t, livepRoute("7s"))
+	line := l.next(`^\{.*"type":"pushed".*"api":"policy".*$`)[0]
+	var ev struct {
+		Type, Service, API string
+		Port               int
+		LatencyMs          *float64
+		Changes            []string
+		Object             *struct{ Kind, Group, Namespace, Name, ResourceVersion, Event string }
+		Mode               string
+	}
+	if err := json.Unmarshal([]byte(line), &ev); err != nil {
+		t.Fatal(err)
+	}
+	if ev.Service != "livep/web" || ev.Port != 80 || ev.LatencyMs == nil || ev.Object == nil || ev.Object.Kind != "HTTPRoute" ||
+		ev.Object.Group != "gateway.networking.k8s.io" || ev.Object.Name != "r" || ev.Object.Event != "updated" || ev.Object.ResourceVersion == "" ||
+		len(ev.Changes) != 1 || ev.Changes[0] != "HTTPRoute livep/r rule 0 timeouts.request 1s -> 7s" || ev.Mode != "policy" {
+		t.Errorf("pushed event: %s", line)
+	}
+	if code := l.stop(); code != 0 {
+		t.Errorf("exit %d", code)
+	}
+}
+
 func TestWatchUsage(t *testing.T) {
 	setup(t)
 	for _, args := range [][]string{{"-A", "--watch"}, {"svc/web", "-w", "-o", "yaml"}} {
