@@ -1,8 +1,8 @@
 // Package policy asks Linkerd's policy controller (the OutboundPolicies
 // API, port 8090 of the linkerd-destination pod) what a client proxy gets
-// for a target, as a fake proxy: unary Get with the proxy's target form
-// (ClusterIP:port, or the authority for headless Services) and its
-// workload identity. Every wait is bounded; every error is one line that
+// for a target, as a fake proxy: unary Get, or a Watch stream kept open
+// (watch.go), with the proxy's target form (ClusterIP:port, or the
+// authority for headless Services) and its workload identity. Every wait is bounded; every error is one line that
 // says what to do. The answer is read with diag/policy.
 package policy
 
