@@ -159,7 +159,7 @@ func deleteT(t *testing.T, manifests ...string) {
 func TestWatchFollowsChanges(t *testing.T) {
 	setup(t)
 	applyT(t, watchNS, liveSP("1s"))
-	l := start(t, "get", "svc/web", "-n", "live", "--destination-addr", dest.Addr(), "--timeout", "2s", "--watch")
+	l := start(t, "get", "svc/web", "-n", "live", "--destination-addr", dest.Addr(), "--timeout", "6s", "--watch")
 	l.next(`^IN EFFECT\s+live/web\.live\.svc\.cluster\.local from the service namespace`)
 	l.next(`watching 1 stream\(s\) and their ServiceProfiles, 1 policy stream\(s\) and their routes \(Ctrl-C to stop\)$`)
 
@@ -169,11 +169,11 @@ func TestWatchFollowsChanges(t *testing.T) {
 	// Frozen informers: the change is not pushed within --timeout.
 	dest.Freeze()
 	applyT(t, liveSP("3s"))
-	l.next(`ServiceProfile live/web\.live\.svc\.cluster\.local updated \(rv \d+\) -> NOT pushed by the destination within --timeout 2s \(port 80\)$`)
+	l.next(`ServiceProfile live/web\.live\.svc\.cluster\.local updated \(rv \d+\) -> NOT pushed by the destination within --timeout 6s \(port 80\)$`)
 	l.next(`^    drift: 1 field\(s\) differ from the ServiceProfile, first routes\[0\]\.timeout: expected "3s", served "2s"$`)
-	l.next(`^    \+ error watch-not-pushed: the destination did not push ServiceProfile live/web\.live\.svc\.cluster\.local \(rv \d+\) to this client within --timeout 2s`)
+	l.next(`^    \+ error watch-not-pushed: the destination did not push ServiceProfile live/web\.live\.svc\.cluster\.local \(rv \d+\) to this client within --timeout 6s`)
 	dest.Thaw()
-	l.next(`ServiceProfile live/web\.live\.svc\.cluster\.local updated \(rv \d+\) -> destination pushed late, after \d+ ms \(beyond --timeout 2s\) \(port 80\): route GET /books timeout 2s -> 3s$`)
+	l.next(`ServiceProfile live/web\.live\.svc\.cluster\.local updated \(rv \d+\) -> destination pushed late, after \d+ ms \(beyond --timeout 6s\) \(port 80\): route GET /books timeout 2s -> 3s$`)
 	l.next(`^    drift: none`)
 	l.next(`^    - error watch-not-pushed \(gone\)$`)
 
@@ -203,7 +203,7 @@ func TestWatchFollowsChanges(t *testing.T) {
 func TestWatchJSONLines(t *testing.T) {
 	setup(t)
 	applyT(t, watchNS, liveSP("1s"))
-	l := start(t, "get", "svc/web", "-n", "live", "--destination-addr", dest.Addr(), "--timeout", "2s", "-w", "-o", "json")
+	l := start(t, "get", "svc/web", "-n", "live", "--destination-addr", dest.Addr(), "--timeout", "6s", "-w", "-o", "json")
 	var ev struct {
 		Type      string
 		Service   string
@@ -282,7 +282,7 @@ status:
 func TestWatchFollowsRoutes(t *testing.T) {
 	setup(t)
 	applyT(t, policyWatchNS)
-	l := start(t, "get", "svc/web", "-n", "livep", "--destination-addr", dest.Addr(), "--timeout", "2s", "--watch")
+	l := start(t, "get", "svc/web", "-n", "livep", "--destination-addr", dest.Addr(), "--timeout", "6s", "--watch")
 	l.next(`^default http\s+0\s+prefix:/`)
 	l.next(`watching 1 stream\(s\) and their ServiceProfiles, 1 policy stream\(s\) and their routes \(Ctrl-C to stop\)$`)
 	const pushed = ` -> policy controller pushed (after -?\d+ ms|\d+ ms before the API watch delivered the change) \(port 80\): `
@@ -296,12 +296,12 @@ func TestWatchFollowsRoutes(t *testing.T) {
 	// A stuck index: the change is not pushed within --timeout, then late.
 	pol.Freeze()
 	applyT(t, livepRoute("3s"))
-	l.next(`^\d\d:\d\d:\d\d\.\d{3} HTTPRoute livep/r updated \(rv \d+\) -> NOT pushed by the policy controller within --timeout 2s \(port 80\)$`)
+	l.next(`^\d\d:\d\d:\d\d\.\d{3} HTTPRoute livep/r updated \(rv \d+\) -> NOT pushed by the policy controller within --timeout 6s \(port 80\)$`)
 	// (Its policy drift line may come with the push before: a re-render
 	// reads the cluster as it is then.)
-	l.next(`^    \+ error watch-not-pushed: the policy controller did not push HTTPRoute livep/r \(rv \d+\) to this client within --timeout 2s`)
+	l.next(`^    \+ error watch-not-pushed: the policy controller did not push HTTPRoute livep/r \(rv \d+\) to this client within --timeout 6s`)
 	pol.Thaw()
-	l.next(`^\d\d:\d\d:\d\d\.\d{3} HTTPRoute livep/r updated \(rv \d+\) -> policy controller pushed late, after \d+ ms \(beyond --timeout 2s\) \(port 80\): HTTPRoute livep/r rule 0 timeouts\.request 2s -> 3s$`)
+	l.next(`^\d\d:\d\d:\d\d\.\d{3} HTTPRoute livep/r updated \(rv \d+\) -> policy controller pushed late, after \d+ ms \(beyond --timeout 6s\) \(port 80\): HTTPRoute livep/r rule 0 timeouts\.request 2s -> 3s$`)
 	l.next(`^    policy drift: none`)
 	l.next(`^    - error watch-not-pushed \(gone\)$`)
 
@@ -330,7 +330,7 @@ func TestWatchFollowsRoutes(t *testing.T) {
 func TestWatchPolicyJSON(t *testing.T) {
 	setup(t)
 	applyT(t, policyWatchNS, livepRoute("1s"))
-	l := start(t, "get", "svc/web", "-n", "livep", "--destination-addr", dest.Addr(), "--timeout", "2s", "-w", "-o", "json")
+	l := start(t, "get", "svc/web", "-n", "livep", "--destination-addr", dest.Addr(), "--timeout", "6s", "-w", "-o", "json")
 	l.next(`^\{.*"type":"initial".*$`)
 	l.next(`^\{.*"type":"watching".*"message":"watching 1 stream\(s\) and their ServiceProfiles, 1 policy stream\(s\) and their routes \(Ctrl-C to stop\)".*$`)
 	applyT(t, livepRoute("7s"))
