@@ -546,26 +546,21 @@ func (w *watcher) pushed(ctx context.Context, s *watchStream, msg *pb.Destinatio
 }
 
 // dropHeld removes h and tells whether it was still held.
-func (w *watcher) dropHeld(h *heldPush) bool {
-	for i, x := range w.held {
-		if x == h {
-			w.held = append(w.held[:i], w.held[i+1:]...)
+// remove takes x out of list and tells whether it was there.
+func remove[T comparable](list *[]T, x T) bool {
+	for i, y := range *list {
+		if y == x {
+			*list = append((*list)[:i], (*list)[i+1:]...)
 			return true
 		}
 	}
 	return false
 }
 
+func (w *watcher) dropHeld(h *heldPush) bool { return remove(&w.held, h) }
+
 // dropPending removes p and tells whether it was still pending.
-func (w *watcher) dropPending(p *pending) bool {
-	for i, x := range w.pending {
-		if x == p {
-			w.pending = append(w.pending[:i], w.pending[i+1:]...)
-			return true
-		}
-	}
-	return false
-}
+func (w *watcher) dropPending(p *pending) bool { return remove(&w.pending, p) }
 
 // change records a ServiceProfile change: pushes already held for its
 // Service are matched with it at once; the others are awaited for

@@ -372,25 +372,9 @@ func (w *watcher) policyPushed(ctx context.Context, s *policyStream, pol *dpolic
 	return w.emitPolicyChange(ctx, s, nil, 0, prev, pol, why)
 }
 
-func (w *watcher) dropPolHeld(h *polHeld) bool {
-	for i, x := range w.polHeld {
-		if x == h {
-			w.polHeld = append(w.polHeld[:i], w.polHeld[i+1:]...)
-			return true
-		}
-	}
-	return false
-}
+func (w *watcher) dropPolHeld(h *polHeld) bool { return remove(&w.polHeld, h) }
 
-func (w *watcher) dropPolPending(p *polPending) bool {
-	for i, x := range w.polPending {
-		if x == p {
-			w.polPending = append(w.polPending[:i], w.polPending[i+1:]...)
-			return true
-		}
-	}
-	return false
-}
+func (w *watcher) dropPolPending(p *polPending) bool { return remove(&w.polPending, p) }
 
 // routeChange records a route change: pushes held for its Service are
 // matched with it at once, the others awaited for --timeout.
