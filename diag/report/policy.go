@@ -129,6 +129,8 @@ func buildPolicy(in Input, l PortLookup, p *PortReport) *analyze.PolicyFacts {
 	switch {
 	case l.Served == nil && p.ExpectedProfile != nil:
 		d.Reason += " (no profile was served: decided from the ServiceProfile in effect)"
+	case l.Served == nil && p.Outcome.Unserved != nil:
+		d.Reason += " (the destination sends no profile at all for this ServiceProfile, see profile-unservable: proxies that had an earlier one keep it)"
 	case l.PolicyErr != nil && !pf.NoPolicy && pr.Expected != nil:
 		d.Reason += " (the policy lookup failed: decided from the predicted policy)"
 	case l.PolicyErr != nil && !pf.NoPolicy:
