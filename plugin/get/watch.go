@@ -675,23 +675,7 @@ func (w *watcher) emitChange(ctx context.Context, s *watchStream, obj *WatchObje
 	}
 	head += ": " + strings.Join(changes, "; ")
 	ev.Message = head
-	// Text: the line as soon as the push is matched, then what it changed
-	// in the report once rebuilt (the API reads take most of the time).
-	if !w.json {
-		w.line(ev, head)
-	}
-	rep, err := w.rebuild(ctx, s.report)
-	if err != nil {
-		return w.warnf(s.report, "cannot re-read %s: %s", w.service(s.report), cli.OneLine(err.Error()))
-	}
-	pr := rep.Ports[s.port]
-	if w.json {
-		w.line(w.state(ev, pr), head)
-	} else {
-		w.details0(w.details(w.reports[s.report].Ports[s.port], pr))
-	}
-	w.reports[s.report].Ports[s.port] = pr
-	return nil
+	return w.emitAndRerender(ctx, ev, head, s.report, s.port)
 }
 
 // details0 prints the indented lines of an event already printed.
@@ -1025,4 +1009,25 @@ func (c cacheReads) RoundTrip(r *http.Request) (*http.Response, error) {
 		r.URL.RawQuery = q.Encode()
 	}
 	return c.rt.RoundTrip(r)
+}
+
+// emitAndRerender prints a push's line, then rebuilds the report and prints
+// what changed in the port (for text, the line comes first: the API reads
+// of the rebuild take most of the time).
+func (w *watcher) emitAndRerender(ctx context.Context, ev WatchEvent, head string, report, port int) error {
+	if !w.json {
+		w.line(ev, head)
+	}
+	rep, err := w.rebuild(ctx, report)
+	if err != nil {
+		return w.warnf(report, "cannot re-read %s: %s", w.service(report), cli.OneLine(err.Error()))
+	}
+	pr := rep.Ports[port]
+	if w.json {
+		w.line(w.state(ev, pr), head)
+	} else {
+		w.details0(w.details(w.reports[report].Ports[port], pr))
+	}
+	w.reports[report].Ports[port] = pr
+	return nil
 }

@@ -503,21 +503,7 @@ func (w *watcher) emitPolicyChange(ctx context.Context, s *policyStream, obj *Wa
 	}
 	head += ": " + strings.Join(changes, "; ")
 	ev.Message = head
-	if !w.json {
-		w.line(ev, head)
-	}
-	rep, err := w.rebuild(ctx, s.report)
-	if err != nil {
-		return w.warnf(s.report, "cannot re-read %s: %s", w.service(s.report), cli.OneLine(err.Error()))
-	}
-	pr := rep.Ports[s.port]
-	if w.json {
-		w.line(w.state(ev, pr), head)
-	} else {
-		w.details0(w.details(w.reports[s.report].Ports[s.port], pr))
-	}
-	w.reports[s.report].Ports[s.port] = pr
-	return nil
+	return w.emitAndRerender(ctx, ev, head, s.report, s.port)
 }
 
 // routeLabel names a route of a policy: "HTTPRoute ns/name" or "default
