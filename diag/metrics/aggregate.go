@@ -2,9 +2,11 @@ package metrics
 
 import (
 	"math"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -124,7 +126,7 @@ type Row struct {
 
 	acc  *counts
 	pods map[string]bool
-	back map[string]*Backend
+	back map[[6]string]*Backend
 }
 
 // Result is the computation over every pair.
@@ -160,15 +162,11 @@ type counts struct {
 	rps                          float64
 }
 
-func (c *counts) bucket(le string, d float64) {
-	b, err := strconv.ParseFloat(le, 64)
-	if err != nil {
-		return
-	}
+func (c *counts) bucket(le, d float64) {
 	if c.buckets == nil {
 		c.buckets = map[float64]float64{}
 	}
-	c.buckets[b] += d
+	c.buckets[le] += d
 }
 
 var timeoutErrors = map[string]bool{
@@ -177,8 +175,52 @@ var timeoutErrors = map[string]bool{
 
 // Compute aggregates every pair's deltas into rows.
 func Compute(pairs []Pair, f Filter) Result {
+	// Pairs are independent: each worker sums a contiguous share, and the
+	// shares are merged in order, so the result does not depend on timing.
+	workers := max(1, min(runtime.GOMAXPROCS(0), len(pairs)/8))
+	parts := make([]partial, workers)
+	var wg sync.WaitGroup
+	for w := range parts {
+		lo, hi := w*len(pairs)/workers, (w+1)*len(pairs)/workers
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			parts[w] = computePart(pairs[lo:hi], newMatcher(f))
+		}()
+	}
+	wg.Wait()
+	res, rows := parts[0].res, parts[0].rows
+	for _, p := range parts[1:] {
+		res.Proxies += p.res.Proxies
+		res.Traffic += p.res.Traffic
+		res.Resets += p.res.Resets
+		res.Vanished += p.res.Vanished
+		res.Restarted = append(res.Restarted, p.res.Restarted...)
+		for k, r := range p.rows {
+			if into := rows[k]; into != nil {
+				into.merge(r)
+			} else {
+				rows[k] = r
+			}
+		}
+	}
+	for _, r := range rows {
+		res.Rows = append(res.Rows, finish(r))
+	}
+	sort.Strings(res.Restarted)
+	sort.Slice(res.Rows, func(i, j int) bool { return rowLess(&res.Rows[i], &res.Rows[j]) })
+	return res
+}
+
+type partial struct {
+	res  Result
+	rows map[rowKey]*Row
+}
+
+func computePart(pairs []Pair, m matcher) partial {
 	var res Result
-	rows := map[string]*Row{}
+	rows := map[rowKey]*Row{}
+	var v view
 	for _, p := range pairs {
 		if p.Before.Snap == nil || p.After.Snap == nil {
 			continue
@@ -190,12 +232,16 @@ func Compute(pairs []Pair, f Filter) Result {
 			res.Restarted = append(res.Restarted, p.Pod)
 		}
 		for key, s1 := range p.Before.Snap.Series {
-			if _, ok := p.After.Snap.Series[key]; !ok && matches(s1, f) {
-				res.Vanished++
+			if _, ok := p.After.Snap.Series[key]; !ok {
+				v.fill(s1.Labels)
+				if m.matches(s1.Name, &v) {
+					res.Vanished++
+				}
 			}
 		}
 		for key, s2 := range p.After.Snap.Series {
-			if !matches(s2, f) {
+			v.fill(s2.Labels)
+			if !m.matches(s2.Name, &v) {
 				continue
 			}
 			d := s2.Value
@@ -210,15 +256,46 @@ func Compute(pairs []Pair, f Filter) Result {
 				res.Traffic += d
 				continue
 			}
-			add(rows, p.Pod, s2, d, dt)
+			add(rows, p.Pod, s2.Name, &v, d, dt)
 		}
 	}
-	for _, r := range rows {
-		res.Rows = append(res.Rows, finish(r))
+	return partial{res, rows}
+}
+
+// merge adds o's counts (another share of the pairs) into r.
+func (r *Row) merge(o *Row) {
+	r.acc.merge(o.acc)
+	for pod := range o.pods {
+		r.pods[pod] = true
 	}
-	sort.Strings(res.Restarted)
-	sort.Slice(res.Rows, func(i, j int) bool { return rowLess(&res.Rows[i], &res.Rows[j]) })
-	return res
+	for k, b := range o.back {
+		if r.back == nil {
+			r.back = map[[6]string]*Backend{}
+		}
+		if into := r.back[k]; into != nil {
+			into.acc.merge(b.acc)
+		} else {
+			r.back[k] = b
+		}
+	}
+}
+
+func (c *counts) merge(o *counts) {
+	c.requests += o.requests
+	c.failures += o.failures
+	c.timeouts += o.timeouts
+	c.routeRequests += o.routeRequests
+	c.actual += o.actual
+	c.actualFailures += o.actualFailures
+	c.hasActual = c.hasActual || o.hasActual
+	c.attempts += o.attempts
+	c.hasAttempts = c.hasAttempts || o.hasAttempts
+	c.retries += o.retries
+	c.hasRetries = c.hasRetries || o.hasRetries
+	for le, n := range o.buckets {
+		c.bucket(le, n)
+	}
+	c.rps += o.rps
 }
 
 func rowLess(a, b *Row) bool {
@@ -267,12 +344,101 @@ func splitHostPort(s string) (string, string) {
 	return s, ""
 }
 
+// view holds the labels Compute reads from one series, gathered in one
+// pass (a policy series has 17 labels; looking each up is the cost).
+type view struct {
+	direction, dst, route, classification, err, le string
+	hasRoute                                       bool
+	httpStatus, grpcStatus                         string
+	dstService, dstNamespace, authority            string
+	parent                                         [6]string // group, kind, namespace, name, port, section_name
+	routeRef                                       [4]string // group, kind, namespace, name
+	backend                                        [6]string // group, kind, namespace, name, port, section_name
+}
+
+func (v *view) fill(ls Labels) {
+	*v = view{}
+	for _, l := range ls {
+		switch l.Name {
+		case "direction":
+			v.direction = l.Value
+		case "dst":
+			v.dst = l.Value
+		case "rt_route":
+			v.route, v.hasRoute = l.Value, true
+		case "classification":
+			v.classification = l.Value
+		case "error":
+			v.err = l.Value
+		case "le":
+			v.le = l.Value
+		case "http_status":
+			v.httpStatus = l.Value
+		case "grpc_status":
+			v.grpcStatus = l.Value
+		case "dst_service":
+			v.dstService = l.Value
+		case "dst_namespace":
+			v.dstNamespace = l.Value
+		case "authority":
+			v.authority = l.Value
+		case "parent_group":
+			v.parent[0] = l.Value
+		case "parent_kind":
+			v.parent[1] = l.Value
+		case "parent_namespace":
+			v.parent[2] = l.Value
+		case "parent_name":
+			v.parent[3] = l.Value
+		case "parent_port":
+			v.parent[4] = l.Value
+		case "parent_section_name":
+			v.parent[5] = l.Value
+		case "route_group":
+			v.routeRef[0] = l.Value
+		case "route_kind":
+			v.routeRef[1] = l.Value
+		case "route_namespace":
+			v.routeRef[2] = l.Value
+		case "route_name":
+			v.routeRef[3] = l.Value
+		case "backend_group":
+			v.backend[0] = l.Value
+		case "backend_kind":
+			v.backend[1] = l.Value
+		case "backend_namespace":
+			v.backend[2] = l.Value
+		case "backend_name":
+			v.backend[3] = l.Value
+		case "backend_port":
+			v.backend[4] = l.Value
+		case "backend_section_name":
+			v.backend[5] = l.Value
+		}
+	}
+}
+
+// matcher is a Filter with the strings it compares made once.
+type matcher struct {
+	f                       Filter
+	port, nameNS, nameNSSvc string
+}
+
+func newMatcher(f Filter) matcher {
+	m := matcher{f: f, nameNS: f.Name + "." + f.Namespace, nameNSSvc: f.Name + "." + f.Namespace + ".svc."}
+	if f.Port != 0 {
+		m.port = strconv.Itoa(int(f.Port))
+	}
+	return m
+}
+
 // matches tells whether a series belongs to the filter's direction and
 // Service.
-func matches(s *Series, f Filter) bool {
+func (m *matcher) matches(name string, v *view) bool {
+	f := m.f
 	switch {
-	case s.Name == "request_total":
-		if s.Labels.Get("direction") != f.Direction {
+	case name == "request_total":
+		if v.direction != f.Direction {
 			return false
 		}
 		if f.Name == "" || f.Direction == "inbound" {
@@ -280,78 +446,70 @@ func matches(s *Series, f Filter) bool {
 			// scraped workload.
 			return true
 		}
-		if s.Labels.Get("dst_service") == f.Name && s.Labels.Get("dst_namespace") == f.Namespace {
-			return portMatches(s.Labels.Get("authority"), f.Port)
+		if v.dstService == f.Name && v.dstNamespace == f.Namespace {
+			_, p := splitHostPort(v.authority)
+			return m.port == "" || p == "" || p == m.port
 		}
-		host, port := splitHostPort(s.Labels.Get("authority"))
-		return (host == f.FQDN || host == f.Name+"."+f.Namespace || strings.HasPrefix(host, f.Name+"."+f.Namespace+".svc.")) &&
-			(f.Port == 0 || port == strconv.Itoa(int(f.Port)))
-	case strings.HasPrefix(s.Name, "route_"):
-		if s.Labels.Get("direction") != f.Direction {
+		host, port := splitHostPort(v.authority)
+		return (host == f.FQDN || host == m.nameNS || strings.HasPrefix(host, m.nameNSSvc)) &&
+			(m.port == "" || port == m.port)
+	case strings.HasPrefix(name, "route_"):
+		if v.direction != f.Direction {
 			return false
 		}
 		if f.Name == "" {
 			return true
 		}
-		host, port := splitHostPort(s.Labels.Get("dst"))
-		return host == f.FQDN && (f.Port == 0 || port == strconv.Itoa(int(f.Port)))
-	case strings.HasPrefix(s.Name, "outbound_http_route_"), strings.HasPrefix(s.Name, "outbound_grpc_route_"):
+		host, port := splitHostPort(v.dst)
+		return host == f.FQDN && (m.port == "" || port == m.port)
+	case strings.HasPrefix(name, "outbound_http_route_"), strings.HasPrefix(name, "outbound_grpc_route_"):
 		if f.Direction != "outbound" {
 			return false
 		}
 		if f.Name == "" {
 			return true
 		}
-		l := s.Labels
-		return l.Get("parent_kind") == "Service" && l.Get("parent_group") == "core" &&
-			l.Get("parent_namespace") == f.Namespace && l.Get("parent_name") == f.Name &&
-			(f.Port == 0 || l.Get("parent_port") == strconv.Itoa(int(f.Port)))
+		return v.parent[1] == "Service" && v.parent[0] == "core" &&
+			v.parent[2] == f.Namespace && v.parent[3] == f.Name &&
+			(m.port == "" || v.parent[4] == m.port)
 	}
 	return false
 }
 
-func portMatches(authority string, port uint32) bool {
-	if port == 0 {
-		return true
-	}
-	_, p := splitHostPort(authority)
-	return p == "" || p == strconv.Itoa(int(port))
+// rowKey identifies a row: a ServiceProfile route of a dst, or a policy
+// route of a parent.
+type rowKey struct {
+	policy, grpc          bool
+	direction, dst, route string
+	parent                [6]string
+	routeRef              [4]string
 }
 
-func add(rows map[string]*Row, pod string, s *Series, d, dt float64) {
-	l := s.Labels
-	if strings.HasPrefix(s.Name, "route_") {
-		route := l.Get("rt_route")
-		if !l.Has("rt_route") {
+func add(rows map[rowKey]*Row, pod, name string, v *view, d, dt float64) {
+	if strings.HasPrefix(name, "route_") {
+		route := v.route
+		if !v.hasRoute {
 			route = DefaultRoute
 		}
-		key := "sp\x00" + l.Get("direction") + "\x00" + l.Get("dst") + "\x00" + route
+		key := rowKey{direction: v.direction, dst: v.dst, route: route}
 		r := rows[key]
 		if r == nil {
-			r = &Row{API: APIServiceProfile, Direction: l.Get("direction"), Route: route, Dst: l.Get("dst"), acc: &counts{}, pods: map[string]bool{}}
+			r = &Row{API: APIServiceProfile, Direction: v.direction, Route: route, Dst: v.dst, acc: &counts{}, pods: map[string]bool{}}
 			rows[key] = r
 		}
-		addSP(r, pod, s, d, dt)
+		addSP(r, pod, name, v, d, dt)
 		return
 	}
-	grpc := strings.HasPrefix(s.Name, "outbound_grpc_route_")
-	fam := strings.TrimPrefix(strings.TrimPrefix(s.Name, "outbound_http_route_"), "outbound_grpc_route_")
-	var key strings.Builder
-	key.WriteString("policy")
-	for _, n := range policyKeyLabels {
-		key.WriteByte(0)
-		key.WriteString(l.Get(n))
-	}
-	if grpc {
-		key.WriteString("\x00grpc")
-	}
-	r := rows[key.String()]
+	grpc := strings.HasPrefix(name, "outbound_grpc_route_")
+	fam := strings.TrimPrefix(strings.TrimPrefix(name, "outbound_http_route_"), "outbound_grpc_route_")
+	key := rowKey{policy: true, grpc: grpc, parent: v.parent, routeRef: v.routeRef}
+	r := rows[key]
 	if r == nil {
-		r = &Row{Direction: "outbound", Route: l.Get("route_name"), RouteNamespace: l.Get("route_namespace"), RouteGroup: l.Get("route_group"),
-			Parent: &Parent{Group: l.Get("parent_group"), Kind: l.Get("parent_kind"), Namespace: l.Get("parent_namespace"),
-				Name: l.Get("parent_name"), Port: l.Get("parent_port"), SectionName: l.Get("parent_section_name")},
+		r = &Row{Direction: "outbound", Route: v.routeRef[3], RouteNamespace: v.routeRef[2], RouteGroup: v.routeRef[0],
+			Parent: &Parent{Group: v.parent[0], Kind: v.parent[1], Namespace: v.parent[2],
+				Name: v.parent[3], Port: v.parent[4], SectionName: v.parent[5]},
 			acc: &counts{}, pods: map[string]bool{}}
-		switch kind := l.Get("route_kind"); {
+		switch kind := v.routeRef[1]; {
 		case kind == "default" || kind == "":
 			r.API = APIPolicyDefault
 			if n := r.Route; n == "http" || n == "grpc" || n == "default" || n == "" {
@@ -364,17 +522,14 @@ func add(rows map[string]*Row, pod string, s *Series, d, dt float64) {
 		default:
 			r.API = APIHTTPRoute
 		}
-		rows[key.String()] = r
+		rows[key] = r
 	}
-	addPolicy(r, pod, fam, grpc, s, d, dt)
+	addPolicy(r, pod, fam, grpc, v, d, dt)
 }
 
-var policyKeyLabels = []string{"parent_group", "parent_kind", "parent_namespace", "parent_name", "parent_port", "parent_section_name",
-	"route_group", "route_kind", "route_namespace", "route_name"}
-
-func addSP(r *Row, pod string, s *Series, d, dt float64) {
-	c, l := r.acc, s.Labels
-	switch s.Name {
+func addSP(r *Row, pod, name string, v *view, d, dt float64) {
+	c := r.acc
+	switch name {
 	case "route_request_total":
 		c.routeRequests += d
 	case "route_response_total":
@@ -383,38 +538,47 @@ func addSP(r *Row, pod string, s *Series, d, dt float64) {
 		if dt > 0 {
 			c.rps += d / dt
 		}
-		if l.Get("classification") == "failure" {
+		if v.classification == "failure" {
 			c.failures += d
 		}
-		if strings.Contains(strings.ToLower(l.Get("error")), "timeout") {
+		if strings.Contains(strings.ToLower(v.err), "timeout") {
 			c.timeouts += d
 		}
 	case "route_actual_response_total":
 		c.hasActual = true
 		c.actual += d
-		if l.Get("classification") == "failure" {
+		if v.classification == "failure" {
 			c.actualFailures += d
 		}
 	case "route_actual_request_total":
 		c.hasAttempts = true
 		c.attempts += d
 	case "route_response_latency_ms_bucket":
-		c.bucket(l.Get("le"), d)
+		if le, err := strconv.ParseFloat(v.le, 64); err == nil {
+			c.bucket(le, d)
+		}
 	}
 }
 
-func policyFailure(grpc bool, l Labels) bool {
-	if l.Get("error") != "" {
+func policyFailure(grpc bool, v *view) bool {
+	if v.err != "" {
 		return true
 	}
 	if grpc {
-		return l.Get("grpc_status") != "OK"
+		return v.grpcStatus != "OK"
 	}
-	return strings.HasPrefix(l.Get("http_status"), "5")
+	return strings.HasPrefix(v.httpStatus, "5")
 }
 
-func addPolicy(r *Row, pod, fam string, grpc bool, s *Series, d, dt float64) {
-	c, l := r.acc, s.Labels
+// msBound is a policy histogram bound (seconds) in milliseconds, the unit
+// of the quantiles.
+func msBound(le string) (float64, bool) {
+	s, err := strconv.ParseFloat(le, 64)
+	return s * 1000, err == nil
+}
+
+func addPolicy(r *Row, pod, fam string, grpc bool, v *view, d, dt float64) {
+	c := r.acc
 	switch fam {
 	case "request_statuses_total":
 		r.pods[pod] = true
@@ -422,15 +586,15 @@ func addPolicy(r *Row, pod, fam string, grpc bool, s *Series, d, dt float64) {
 		if dt > 0 {
 			c.rps += d / dt
 		}
-		if policyFailure(grpc, l) {
+		if policyFailure(grpc, v) {
 			c.failures += d
 		}
-		if timeoutErrors[l.Get("error")] {
+		if timeoutErrors[v.err] {
 			c.timeouts += d
 		}
 	case "request_duration_seconds_bucket":
-		if b, err := strconv.ParseFloat(l.Get("le"), 64); err == nil {
-			c.bucket(strconv.FormatFloat(b*1000, 'g', -1, 64), d)
+		if le, ok := msBound(v.le); ok {
+			c.bucket(le, d)
 		}
 	case "retry_requests_total":
 		c.hasRetries = true
@@ -438,7 +602,7 @@ func addPolicy(r *Row, pod, fam string, grpc bool, s *Series, d, dt float64) {
 	case "backend_requests_total":
 		c.hasAttempts = true
 		c.attempts += d
-		b := backend(r, l)
+		b := backend(r, v)
 		b.acc.attempts += d
 		if dt > 0 {
 			b.acc.rps += d / dt
@@ -446,30 +610,28 @@ func addPolicy(r *Row, pod, fam string, grpc bool, s *Series, d, dt float64) {
 	case "backend_response_statuses_total":
 		c.hasActual = true
 		c.actual += d
-		b := backend(r, l)
+		b := backend(r, v)
 		b.acc.actual += d
-		if policyFailure(grpc, l) {
+		if policyFailure(grpc, v) {
 			c.actualFailures += d
 			b.acc.actualFailures += d
 		}
 	case "backend_response_duration_seconds_bucket":
-		if v, err := strconv.ParseFloat(l.Get("le"), 64); err == nil {
-			backend(r, l).acc.bucket(strconv.FormatFloat(v*1000, 'g', -1, 64), d)
+		if le, ok := msBound(v.le); ok {
+			backend(r, v).acc.bucket(le, d)
 		}
 	}
 }
 
-func backend(r *Row, l Labels) *Backend {
-	key := l.Get("backend_group") + "\x00" + l.Get("backend_kind") + "\x00" + l.Get("backend_namespace") + "\x00" +
-		l.Get("backend_name") + "\x00" + l.Get("backend_port") + "\x00" + l.Get("backend_section_name")
+func backend(r *Row, v *view) *Backend {
 	if r.back == nil {
-		r.back = map[string]*Backend{}
+		r.back = map[[6]string]*Backend{}
 	}
-	b := r.back[key]
+	b := r.back[v.backend]
 	if b == nil {
-		b = &Backend{Group: l.Get("backend_group"), Kind: l.Get("backend_kind"), Namespace: l.Get("backend_namespace"),
-			Name: l.Get("backend_name"), Port: l.Get("backend_port"), SectionName: l.Get("backend_section_name"), acc: &counts{}}
-		r.back[key] = b
+		l := v.backend
+		b = &Backend{Group: l[0], Kind: l[1], Namespace: l[2], Name: l[3], Port: l[4], SectionName: l[5], acc: &counts{}}
+		r.back[v.backend] = b
 	}
 	return b
 }

@@ -7,7 +7,6 @@
 package metrics
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -16,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -119,25 +119,25 @@ func used(name string) bool {
 }
 
 // metricName returns the metric or family name a line is about: the first
-// token of a sample line, the third of "# TYPE"/"# HELP" lines, "" for any
+// token of a sample line, the third of "# TYPE"/"# HELP" lines, nil for any
 // other comment or a blank line.
-func metricName(line []byte) string {
+func metricName(line []byte) []byte {
 	line = bytes.TrimLeft(line, " \t")
 	if len(line) == 0 {
-		return ""
+		return nil
 	}
 	if line[0] == '#' {
 		f := bytes.Fields(line)
 		if len(f) >= 3 && (string(f[1]) == "TYPE" || string(f[1]) == "HELP") {
-			return string(f[2])
+			return f[2]
 		}
-		return ""
+		return nil
 	}
 	end := bytes.IndexAny(line, "{ \t")
 	if end < 0 {
 		end = len(line)
 	}
-	return string(line[:end])
+	return line[:end]
 }
 
 // Parse reads one proxy's exposition (the legacy text part followed by the
@@ -180,91 +180,121 @@ func parse(r io.Reader, lim Limits, keep func(name string, line []byte) bool) (*
 	})
 }
 
-// parseSelected parses the lines sel keeps (name: see metricName).
+// readBuffers hold expositions while they are parsed: nothing parsed keeps a
+// reference into them, and a fleet's scrapes are alike in size.
+var readBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// parseSelected parses the lines sel keeps (name: see metricName): with
+// the scanner when it reads them all, else with expfmt.
 func parseSelected(r io.Reader, lim Limits, sel func(name string, line []byte) bool) (*Snapshot, error) {
 	if lim.MaxBytes <= 0 || lim.MaxSeries <= 0 {
 		lim = DefaultLimits
 	}
-	var kept bytes.Buffer
-	sc := bufio.NewScanner(io.LimitReader(r, lim.MaxBytes+1))
-	sc.Buffer(make([]byte, 0, 64<<10), int(min(lim.MaxBytes+1, 8<<20)))
-	var read int64
-	lines := 0
-	for sc.Scan() {
-		line := sc.Bytes()
-		read += int64(len(line)) + 1
-		if read > lim.MaxBytes+1 {
-			return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, lim.MaxBytes)
+	buf := readBuffers.Get().(*bytes.Buffer)
+	defer func() {
+		buf.Reset()
+		readBuffers.Put(buf)
+	}()
+	if _, err := buf.ReadFrom(io.LimitReader(r, lim.MaxBytes+1)); err != nil {
+		return nil, err
+	}
+	data := buf.Bytes()
+	if int64(len(data)) > lim.MaxBytes {
+		return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, lim.MaxBytes)
+	}
+	maxLine := int(min(lim.MaxBytes+1, 8<<20))
+	fast := newScanner()
+	var kept [][]byte
+	samples := 0
+	for rest := data; len(rest) > 0; {
+		line := rest
+		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+			line, rest = rest[:i], rest[i+1:]
+		} else {
+			rest = nil
 		}
-		name := metricName(line)
-		if name == "" || !sel(name, line) {
+		if len(line) >= maxLine {
+			return nil, fmt.Errorf("%w: a line is longer than %d bytes", ErrTooLarge, maxLine-1)
+		}
+		line = bytes.TrimSuffix(line, []byte("\r")) // as bufio.ScanLines
+		nb := metricName(line)
+		if len(nb) == 0 || !sel(fast.intern(nb), line) {
 			continue
 		}
 		if line[0] != '#' {
-			lines++
-			if lines > lim.MaxSeries {
+			samples++
+			if samples > lim.MaxSeries {
 				return nil, fmt.Errorf("%w: more than %d route series", ErrTooLarge, lim.MaxSeries)
 			}
 		}
-		kept.Write(line)
-		kept.WriteByte('\n')
+		kept = append(kept, line)
 	}
-	if err := sc.Err(); err != nil {
-		if errors.Is(err, bufio.ErrTooLong) {
-			return nil, fmt.Errorf("%w: a line is longer than %d bytes", ErrTooLarge, min(lim.MaxBytes, 8<<20))
+	fast.snap.Series = make(map[string]*Series, samples)
+	for _, line := range kept {
+		if !fast.line(line) {
+			break
 		}
-		return nil, err
 	}
-	if read > lim.MaxBytes {
-		return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, lim.MaxBytes)
+	if snap, ok := fast.finish(); ok {
+		return snap, nil
 	}
+	var text bytes.Buffer
+	for _, line := range kept {
+		text.Write(line)
+		text.WriteByte('\n')
+	}
+	return parseExpfmt(&text, samples)
+}
+
+// parseExpfmt parses text with prometheus/common's parser.
+func parseExpfmt(text io.Reader, sizeHint int) (*Snapshot, error) {
 	p := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := p.TextToMetricFamilies(&kept)
+	fams, err := p.TextToMetricFamilies(text)
 	if err != nil {
 		return nil, fmt.Errorf("unparseable metrics: %v", err)
 	}
-	snap := &Snapshot{Series: make(map[string]*Series, lines)}
-	var key strings.Builder
+	snap := &Snapshot{Series: make(map[string]*Series, sizeHint)}
+	var key []byte
 	add := func(name string, labels Labels, v float64) {
 		if math.IsNaN(v) {
 			return
 		}
-		key.Reset()
-		key.WriteString(name)
-		for _, l := range labels {
-			key.WriteByte(0)
-			key.WriteString(l.Name)
-			key.WriteByte(1)
-			key.WriteString(l.Value)
-		}
-		snap.Series[key.String()] = &Series{Name: name, Labels: labels, Value: v}
+		key = appendKey(key[:0], name, labels)
+		snap.Series[string(key)] = &Series{Name: name, Labels: labels, Value: v}
 	}
 	for name, fam := range fams {
 		for _, m := range fam.GetMetric() {
 			labels := labelsOf(m)
 			switch {
 			case name == "process_start_time_seconds":
-				if v := value(m); v > 0 {
+				if v := metricValue(m); v > 0 {
 					snap.StartTime = v
 				}
 			case m.Histogram != nil:
-				h := m.Histogram
+				// Only what the exposition said: _count and _sum when
+				// their lines were there (the callers may drop them), a
+				// +Inf bucket from _count when no bucket was +Inf.
+				h, inf := m.Histogram, false
 				for _, b := range h.GetBucket() {
+					inf = inf || math.IsInf(b.GetUpperBound(), 1)
 					add(name+"_bucket", withLE(labels, b.GetUpperBound()), float64(b.GetCumulativeCount()))
 				}
-				if len(h.GetBucket()) == 0 || !math.IsInf(h.GetBucket()[len(h.GetBucket())-1].GetUpperBound(), 1) {
-					add(name+"_bucket", withLE(labels, math.Inf(1)), float64(h.GetSampleCount()))
+				if h.SampleCount != nil {
+					if !inf {
+						add(name+"_bucket", withLE(labels, math.Inf(1)), float64(h.GetSampleCount()))
+					}
+					add(name+"_count", labels, float64(h.GetSampleCount()))
 				}
-				add(name+"_count", labels, float64(h.GetSampleCount()))
-				add(name+"_sum", labels, h.GetSampleSum())
+				if h.SampleSum != nil {
+					add(name+"_sum", labels, h.GetSampleSum())
+				}
 			default:
-				add(name, labels, value(m))
+				add(name, labels, metricValue(m))
 			}
 		}
 	}
 	return snap, nil
 }
-
 func labelsOf(m *dto.Metric) Labels {
 	ls := make(Labels, 0, len(m.GetLabel()))
 	for _, lp := range m.GetLabel() {
@@ -289,7 +319,7 @@ func formatLE(le float64) string {
 	return strconv.FormatFloat(le, 'g', -1, 64)
 }
 
-func value(m *dto.Metric) float64 {
+func metricValue(m *dto.Metric) float64 {
 	switch {
 	case m.Counter != nil:
 		return m.Counter.GetValue()
