@@ -112,16 +112,14 @@ func FromReplicas(rs []Replica) *Facts {
 				if !ok {
 					continue
 				}
-				le, err := strconv.ParseFloat(l.Get("le"), 64)
-				if err != nil {
-					continue
-				}
-				lg := lags[base]
-				if lg == nil {
-					lg = &Lag{Pod: r.Pod, Kind: base, Buckets: map[float64]float64{}}
-					lags[base] = lg
-				}
-				lg.Buckets[le] = s.Value
+				s.EachBucket(func(b metrics.Bucket) {
+					lg := lags[base]
+					if lg == nil {
+						lg = &Lag{Pod: r.Pod, Kind: base, Buckets: map[float64]float64{}}
+						lags[base] = lg
+					}
+					lg.Buckets[b.Bound] = b.Count
+				})
 			}
 		}
 		for _, lg := range lags {

@@ -221,7 +221,9 @@ func computePart(pairs []Pair, m matcher) partial {
 	var res Result
 	rows := map[rowKey]*Row{}
 	var v view
-	for _, p := range pairs {
+	var bs []bucketDelta
+	for i := range pairs {
+		p := &pairs[i]
 		if p.Before.Snap == nil || p.After.Snap == nil {
 			continue
 		}
@@ -232,10 +234,23 @@ func computePart(pairs []Pair, m matcher) partial {
 			res.Restarted = append(res.Restarted, p.Pod)
 		}
 		for key, s1 := range p.Before.Snap.Series {
-			if _, ok := p.After.Snap.Series[key]; !ok {
+			s2 := p.After.Snap.Series[key]
+			if s2 != nil && s1.Buckets == nil {
+				continue
+			}
+			gone := 1
+			if s1.Buckets != nil {
+				gone = 0
+				for j, b := range s1.Buckets {
+					if _, ok := s2.bucketOf(j, b.LE); !ok {
+						gone++
+					}
+				}
+			}
+			if gone > 0 {
 				v.fill(s1.Labels)
 				if m.matches(s1.Name, &v) {
-					res.Vanished++
+					res.Vanished += gone
 				}
 			}
 		}
@@ -244,19 +259,34 @@ func computePart(pairs []Pair, m matcher) partial {
 			if !m.matches(s2.Name, &v) {
 				continue
 			}
-			d := s2.Value
-			if s1, ok := p.Before.Snap.Series[key]; ok && !restarted {
-				if s2.Value >= s1.Value {
-					d = s2.Value - s1.Value
-				} else {
-					res.Resets++
-				}
+			s1 := p.Before.Snap.Series[key]
+			if restarted {
+				s1 = nil
 			}
+			if s2.Buckets != nil || strings.HasSuffix(s2.Name, "_bucket") {
+				bs = bs[:0]
+				i := 0
+				s2.EachBucket(func(b Bucket) {
+					before, had := s1.bucketOf(i, b.LE)
+					if s1 != nil && s1.Buckets == nil {
+						before, had = s1.Value, true // a lone bucket sample
+					}
+					bs = append(bs, bucketDelta{b.Bound, delta(&res, b.Count, before, had)})
+					i++
+				})
+				add(rows, p.Pod, s2.Name, &v, 0, dt, bs)
+				continue
+			}
+			var before float64
+			if s1 != nil {
+				before = s1.Value
+			}
+			d := delta(&res, s2.Value, before, s1 != nil)
 			if s2.Name == "request_total" {
 				res.Traffic += d
 				continue
 			}
-			add(rows, p.Pod, s2.Name, &v, d, dt)
+			add(rows, p.Pod, s2.Name, &v, d, dt, nil)
 		}
 	}
 	return partial{res, rows}
@@ -485,7 +515,33 @@ type rowKey struct {
 	routeRef              [4]string
 }
 
-func add(rows map[rowKey]*Row, pod, name string, v *view, d, dt float64) {
+// delta is a counter's increase: its value when it is new or went down (a
+// reset, counted in res).
+func delta(res *Result, now, before float64, had bool) float64 {
+	switch {
+	case !had:
+		return now
+	case now >= before:
+		return now - before
+	}
+	res.Resets++
+	return now
+}
+
+// bucketDelta is the increase of one histogram bucket over the window.
+type bucketDelta struct{ bound, d float64 }
+
+// bucketOf is bucket for a series that may be nil (no earlier scrape).
+func (s *Series) bucketOf(i int, le string) (float64, bool) {
+	if s == nil {
+		return 0, false
+	}
+	return s.bucket(i, le)
+}
+
+// add counts one series' increase d (or, for histogram buckets, bs) in its
+// row.
+func add(rows map[rowKey]*Row, pod, name string, v *view, d, dt float64, bs []bucketDelta) {
 	if strings.HasPrefix(name, "route_") {
 		route := v.route
 		if !v.hasRoute {
@@ -497,7 +553,7 @@ func add(rows map[rowKey]*Row, pod, name string, v *view, d, dt float64) {
 			r = &Row{API: APIServiceProfile, Direction: v.direction, Route: route, Dst: v.dst, acc: &counts{}, pods: map[string]bool{}}
 			rows[key] = r
 		}
-		addSP(r, pod, name, v, d, dt)
+		addSP(r, pod, name, v, d, dt, bs)
 		return
 	}
 	grpc := strings.HasPrefix(name, "outbound_grpc_route_")
@@ -524,10 +580,10 @@ func add(rows map[rowKey]*Row, pod, name string, v *view, d, dt float64) {
 		}
 		rows[key] = r
 	}
-	addPolicy(r, pod, fam, grpc, v, d, dt)
+	addPolicy(r, pod, fam, grpc, v, d, dt, bs)
 }
 
-func addSP(r *Row, pod, name string, v *view, d, dt float64) {
+func addSP(r *Row, pod, name string, v *view, d, dt float64, bs []bucketDelta) {
 	c := r.acc
 	switch name {
 	case "route_request_total":
@@ -554,8 +610,8 @@ func addSP(r *Row, pod, name string, v *view, d, dt float64) {
 		c.hasAttempts = true
 		c.attempts += d
 	case "route_response_latency_ms_bucket":
-		if le, err := strconv.ParseFloat(v.le, 64); err == nil {
-			c.bucket(le, d)
+		for _, b := range bs {
+			c.bucket(b.bound, b.d)
 		}
 	}
 }
@@ -570,14 +626,7 @@ func policyFailure(grpc bool, v *view) bool {
 	return strings.HasPrefix(v.httpStatus, "5")
 }
 
-// msBound is a policy histogram bound (seconds) in milliseconds, the unit
-// of the quantiles.
-func msBound(le string) (float64, bool) {
-	s, err := strconv.ParseFloat(le, 64)
-	return s * 1000, err == nil
-}
-
-func addPolicy(r *Row, pod, fam string, grpc bool, v *view, d, dt float64) {
+func addPolicy(r *Row, pod, fam string, grpc bool, v *view, d, dt float64, bs []bucketDelta) {
 	c := r.acc
 	switch fam {
 	case "request_statuses_total":
@@ -593,8 +642,8 @@ func addPolicy(r *Row, pod, fam string, grpc bool, v *view, d, dt float64) {
 			c.timeouts += d
 		}
 	case "request_duration_seconds_bucket":
-		if le, ok := msBound(v.le); ok {
-			c.bucket(le, d)
+		for _, b := range bs {
+			c.bucket(b.bound*1000, b.d) // seconds: the quantiles are in ms
 		}
 	case "retry_requests_total":
 		c.hasRetries = true
@@ -617,8 +666,9 @@ func addPolicy(r *Row, pod, fam string, grpc bool, v *view, d, dt float64) {
 			b.acc.actualFailures += d
 		}
 	case "backend_response_duration_seconds_bucket":
-		if le, ok := msBound(v.le); ok {
-			backend(r, v).acc.bucket(le, d)
+		acc := backend(r, v).acc
+		for _, b := range bs {
+			acc.bucket(b.bound*1000, b.d)
 		}
 	}
 }

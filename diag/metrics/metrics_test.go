@@ -3,7 +3,9 @@ package metrics_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -352,4 +354,84 @@ func TestGRPCRoute(t *testing.T) {
 	}
 	near(t, "grpc success", r.Success, 16.0/20)
 	near(t, "grpc timeouts", r.TimeoutRate, 1.0/20)
+}
+
+// A histogram's buckets are one series per bound: a bound that went down
+// is a reset, one that disappeared vanished, one that appeared counts from
+// zero, whether the family had a TYPE line (buckets grouped per label set)
+// or not (one plain series per bound).
+func TestComputeHistogramBounds(t *testing.T) {
+	const before = `route_response_latency_ms_bucket{direction="outbound",dst="` + dst + `",rt_route="GET /a",le="10"} 4
+route_response_latency_ms_bucket{direction="outbound",dst="` + dst + `",rt_route="GET /a",le="50"} 9
+route_response_latency_ms_bucket{direction="outbound",dst="` + dst + `",rt_route="GET /a",le="100"} 10
+route_response_latency_ms_bucket{direction="outbound",dst="` + dst + `",rt_route="GET /a",le="+Inf"} 10
+`
+	const after = `route_response_latency_ms_bucket{direction="outbound",dst="` + dst + `",rt_route="GET /a",le="10"} 14
+route_response_latency_ms_bucket{direction="outbound",dst="` + dst + `",rt_route="GET /a",le="20"} 6
+route_response_latency_ms_bucket{direction="outbound",dst="` + dst + `",rt_route="GET /a",le="50"} 7
+route_response_latency_ms_bucket{direction="outbound",dst="` + dst + `",rt_route="GET /a",le="+Inf"} 30
+`
+	var results []string
+	for _, typ := range []string{"", "# TYPE route_response_latency_ms histogram\n"} {
+		b, err := metrics.ParseFor(strings.NewReader(typ+before), metrics.DefaultLimits, books)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := metrics.ParseFor(strings.NewReader(typ+after), metrics.DefaultLimits, books)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := metrics.Compute([]metrics.Pair{pair(t, "books/a", b, a, 10*time.Second)}, books)
+		// le=50 went 9 -> 7 (reset, counts 7), le=100 vanished, le=20
+		// is new (counts 6): deltas 10:10 20:6 50:7 +Inf:20.
+		if res.Resets != 1 || res.Vanished != 1 {
+			t.Errorf("%q: resets %d vanished %d, want 1 and 1", typ, res.Resets, res.Vanished)
+		}
+		r := row(t, res, metrics.APIServiceProfile, "GET /a")
+		near(t, typ+"p50", r.LatencyMs.P50, 10) // rank 10 of 20 is the whole 10ms bucket
+		js, _ := json.Marshal(res)
+		results = append(results, string(js))
+	}
+	if results[0] != results[1] {
+		t.Errorf("TYPE histogram changed the result:\n%s\n%s", results[0], results[1])
+	}
+}
+
+// Compute splits the pairs between workers and merges their rows: the
+// result is the same on one core as on several.
+func TestComputeSharesMerge(t *testing.T) {
+	// Latencies and failures differ between the halves, so a merge that
+	// drops one share's buckets, pods or counts changes the rows.
+	var pairs []metrics.Pair
+	for i := 0; i < 40; i++ {
+		p := metricstest.NewProxy(1000)
+		b := parse(t, p)
+		lat := 5.0
+		if i >= 20 {
+			lat = 300
+		}
+		p.RecordSP(metricstest.SPRequest{Direction: "outbound", Dst: dst, Route: "GET /books", Status: 200, LatencyMs: lat, Retries: i % 2}, 10+i)
+		p.RecordSP(metricstest.SPRequest{Direction: "outbound", Dst: dst, Route: "GET /books", Status: 503, Failure: true, LatencyMs: lat}, i%3)
+		req := policyReq("r", "200", "", lat/1000, i%2)
+		if i >= 20 {
+			req.BackendName = "webapp-v2"
+		}
+		p.RecordPolicy(req, 5+i)
+		p.RecordEndpoint("outbound", dst, "books", "webapp", 1+i)
+		pairs = append(pairs, pair(t, fmt.Sprint("books/p", i), b, parse(t, p), time.Duration(5+i%3)*time.Second))
+	}
+	var out []string
+	for _, procs := range []int{1, 4} {
+		old := runtime.GOMAXPROCS(procs)
+		res := metrics.Compute(pairs, books)
+		runtime.GOMAXPROCS(old)
+		if res.Proxies != 40 || len(res.Rows) == 0 {
+			t.Fatalf("GOMAXPROCS %d: %d proxies, %d rows", procs, res.Proxies, len(res.Rows))
+		}
+		js, _ := json.Marshal(res)
+		out = append(out, string(js))
+	}
+	if out[0] != out[1] {
+		t.Errorf("one worker and four disagree:\n%s\n%s", out[0], out[1])
+	}
 }

@@ -63,13 +63,69 @@ func (ls Labels) Has(name string) bool {
 	return false
 }
 
-// Series is one sample. Histograms are expanded into the classic
-// NAME_bucket{le=...}, NAME_count and NAME_sum series, whatever the TYPE
-// line said (or did not say).
+// Series is one sample, or the buckets of one classic histogram: a family
+// with TYPE histogram gives, per label set, one NAME_bucket Series whose
+// Buckets hold every le (le is then not among its Labels), plus NAME_count
+// and NAME_sum Series when those lines were there. A NAME_bucket sample of
+// a family without TYPE stays a plain Series with its le label.
 type Series struct {
-	Name   string
-	Labels Labels
-	Value  float64
+	Name    string
+	Labels  Labels
+	Value   float64
+	Buckets []Bucket
+}
+
+// Bucket is one cumulative bucket of a histogram Series.
+type Bucket struct {
+	// LE is the upper bound as a label value ("0.025", "+Inf"); Bound is
+	// its value.
+	LE    string
+	Bound float64
+	Count float64
+}
+
+// setBucket records a bucket; a later sample of the same bound wins, as
+// for any series.
+func (s *Series) setBucket(b Bucket) {
+	for i := range s.Buckets {
+		if s.Buckets[i].LE == b.LE {
+			s.Buckets[i] = b
+			return
+		}
+	}
+	s.Buckets = append(s.Buckets, b)
+}
+
+// bucket returns the count of bound le; i is where it is expected (the
+// same layout in two scrapes of one proxy).
+func (s *Series) bucket(i int, le string) (float64, bool) {
+	if i < len(s.Buckets) && s.Buckets[i].LE == le {
+		return s.Buckets[i].Count, true
+	}
+	for _, b := range s.Buckets {
+		if b.LE == le {
+			return b.Count, true
+		}
+	}
+	return 0, false
+}
+
+// EachBucket calls fn with every bucket of s: its Buckets, or the sample
+// itself when it is a lone NAME_bucket sample with a numeric le label.
+func (s *Series) EachBucket(fn func(Bucket)) {
+	if s.Buckets != nil {
+		for _, b := range s.Buckets {
+			fn(b)
+		}
+		return
+	}
+	if !strings.HasSuffix(s.Name, "_bucket") || !s.Labels.Has("le") {
+		return
+	}
+	le := s.Labels.Get("le")
+	if bound, err := strconv.ParseFloat(le, 64); err == nil {
+		fn(Bucket{LE: le, Bound: bound, Count: s.Value})
+	}
 }
 
 // Snapshot is what one proxy exposed at one time, route-relevant series only.
@@ -275,14 +331,19 @@ func parseExpfmt(text io.Reader, sizeHint int) (*Snapshot, error) {
 				// their lines were there (the callers may drop them), a
 				// +Inf bucket from _count when no bucket was +Inf.
 				h, inf := m.Histogram, false
+				bs := &Series{Name: name + "_bucket", Labels: labels}
 				for _, b := range h.GetBucket() {
 					inf = inf || math.IsInf(b.GetUpperBound(), 1)
-					add(name+"_bucket", withLE(labels, b.GetUpperBound()), float64(b.GetCumulativeCount()))
+					bs.setBucket(Bucket{formatLE(b.GetUpperBound()), b.GetUpperBound(), float64(b.GetCumulativeCount())})
+				}
+				if h.SampleCount != nil && !inf {
+					bs.setBucket(Bucket{"+Inf", math.Inf(1), float64(h.GetSampleCount())})
+				}
+				if bs.Buckets != nil {
+					key = appendKey(key[:0], bs.Name, labels)
+					snap.Series[string(key)] = bs
 				}
 				if h.SampleCount != nil {
-					if !inf {
-						add(name+"_bucket", withLE(labels, math.Inf(1)), float64(h.GetSampleCount()))
-					}
 					add(name+"_count", labels, float64(h.GetSampleCount()))
 				}
 				if h.SampleSum != nil {
@@ -302,14 +363,6 @@ func labelsOf(m *dto.Metric) Labels {
 	}
 	sort.Slice(ls, func(i, j int) bool { return ls[i].Name < ls[j].Name })
 	return ls
-}
-
-func withLE(ls Labels, le float64) Labels {
-	out := make(Labels, 0, len(ls)+1)
-	out = append(out, ls...)
-	out = append(out, Label{"le", formatLE(le)})
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out
 }
 
 func formatLE(le float64) string {

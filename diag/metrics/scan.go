@@ -3,7 +3,6 @@ package metrics
 import (
 	"bytes"
 	"math"
-	"slices"
 	"strconv"
 	"unicode/utf8"
 )
@@ -44,7 +43,10 @@ const (
 )
 
 // histState tracks one histogram metric (family and labels, le aside).
-type histState struct{ inf, count bool }
+type histState struct {
+	inf, count bool
+	buckets    *Series // nil until a bucket line
+}
 
 type scanner struct {
 	ok   bool
@@ -55,21 +57,24 @@ type scanner struct {
 	strs   map[string]string
 	bounds map[string]bound
 	run    run
-	series []Series
-	labels []Label
-	scr    Labels
-	key    []byte
-	buf    []byte
+	// bucketCap sizes a new histogram's buckets like the ones before.
+	bucketCap int
+	series    []Series
+	labels    []Label
+	scr       Labels
+	key       []byte
+	buf       []byte
 }
 
 func newScanner() *scanner {
 	return &scanner{
-		ok:     true,
-		snap:   &Snapshot{Series: map[string]*Series{}},
-		fams:   map[string]*family{},
-		hists:  map[string]*histState{},
-		strs:   map[string]string{},
-		bounds: map[string]bound{},
+		ok:        true,
+		bucketCap: 8,
+		snap:      &Snapshot{Series: map[string]*Series{}},
+		fams:      map[string]*family{},
+		hists:     map[string]*histState{},
+		strs:      map[string]string{},
+		bounds:    map[string]bound{},
 	}
 }
 
@@ -208,12 +213,8 @@ func count(v float64) bool { return v >= 0 && v < 1<<53 && v == math.Trunc(v) }
 // the same series differs from it only in the le value, so it is read by
 // comparing the bytes around le: most of a proxy's lines are such buckets.
 type run struct {
-	pre, suf       []byte // the line before `le="`, and from le's closing quote through '}'
-	name           string // family_bucket
-	labels         Labels // sorted, le at leIdx
-	leIdx          int
-	keyPre, keySuf []byte // the series key around le's value
-	h              *histState
+	pre, suf []byte // the line before `le="`, and from le's closing quote through '}'
+	h        *histState
 }
 
 // bound is an le value as read and as written in series labels.
@@ -279,9 +280,7 @@ func (s *scanner) sameRun(line []byte) bool {
 		return false
 	}
 	r.h.inf = r.h.inf || math.IsInf(le.v, 1)
-	s.key = append(append(append(s.key[:0], r.keyPre...), le.s...), r.keySuf...)
-	r.labels[r.leIdx].Value = le.s
-	s.addKeyed(s.key, r.name, r.labels, v)
+	r.h.buckets.setBucket(Bucket{le.s, le.v, v})
 	return true
 }
 
@@ -405,40 +404,41 @@ func (s *scanner) sample(line []byte) bool {
 	if kind == kindBucket && leStart == -1 || kind != kindSum && !count(v) {
 		return false
 	}
-	s.key = appendKey(s.key[:0], f.name, s.scr)
+	bucketName := s.internString(f.name + "_bucket")
+	s.key = appendKey(s.key[:0], bucketName, s.scr)
 	h := s.hists[string(s.key)]
 	if h == nil {
 		h = &histState{}
 		s.hists[string(s.key)] = h
 	}
-	name := f.name
 	switch kind {
 	case kindCount:
 		h.count = true
-		name += "_count"
+		s.key = appendKey(s.key[:0], f.name+"_count", s.scr)
+		s.addKeyed(s.key, s.internString(f.name+"_count"), s.scr, v)
 	case kindSum:
-		name += "_sum"
+		s.key = appendKey(s.key[:0], f.name+"_sum", s.scr)
+		s.addKeyed(s.key, s.internString(f.name+"_sum"), s.scr, v)
 	case kindBucket:
+		if h.buckets == nil {
+			if s.snap.Series[string(s.key)] != nil {
+				return false // a plain series of that name and labels: leave it to expfmt
+			}
+			h.buckets = s.newSeries(bucketName, s.scr, 0)
+			h.buckets.Buckets = make([]Bucket, 0, s.bucketCap)
+			s.snap.Series[string(s.key)] = h.buckets
+		}
 		h.inf = h.inf || math.IsInf(le.v, 1)
-		s.scr = append(s.scr, Label{"le", le.s})
-		sortLabels(s.scr)
+		h.buckets.setBucket(Bucket{le.s, le.v, v})
+		s.bucketCap = min(64, max(s.bucketCap, len(h.buckets.Buckets)))
 		r := &s.run
-		*r = run{pre: r.pre[:0], suf: r.suf[:0], labels: r.labels[:0], keyPre: r.keyPre[:0], keySuf: r.keySuf[:0]}
+		*r = run{pre: r.pre[:0], suf: r.suf[:0]}
 		if leStart >= 0 {
 			r.pre = append(r.pre, line[:leStart]...)
 			r.suf = append(r.suf, line[leEnd-1:braceEnd]...)
-			r.name = s.internString(name + "_bucket")
-			r.labels = append(r.labels, s.scr...)
-			r.leIdx = slices.IndexFunc(r.labels, func(l Label) bool { return l.Name == "le" })
-			r.labels[r.leIdx].Value = ""
-			r.keyPre = appendKey(r.keyPre, r.name, r.labels[:r.leIdx+1])
-			r.keySuf = appendKey(r.keySuf, "", r.labels[r.leIdx+1:])
 			r.h = h
 		}
-		name += "_bucket"
 	}
-	s.key = appendKey(s.key[:0], name, s.scr)
-	s.addKeyed(s.key, s.internString(name), s.scr, v)
 	return true
 }
 
@@ -450,8 +450,7 @@ func (s *scanner) internString(v string) string {
 	return v
 }
 
-// addKeyed stores a series under key; the labels are copied out of the
-// scratch slice into an arena.
+// addKeyed stores a series under key.
 func (s *scanner) addKeyed(key []byte, name string, ls Labels, v float64) {
 	if math.IsNaN(v) {
 		return
@@ -460,18 +459,24 @@ func (s *scanner) addKeyed(key []byte, name string, ls Labels, v float64) {
 		old.Value = v // a later sample of the same series wins, as in expfmt's order
 		return
 	}
+	s.snap.Series[string(key)] = s.newSeries(name, ls, v)
+}
+
+// newSeries allocates a series from arenas; the labels are copied out of
+// the scratch slice.
+func (s *scanner) newSeries(name string, ls Labels, v float64) *Series {
 	if len(s.series) == 0 {
-		s.series = make([]Series, 1024)
+		s.series = make([]Series, 256)
 	}
 	if cap(s.labels)-len(s.labels) < len(ls) {
-		s.labels = make([]Label, 0, max(8192, len(ls)))
+		s.labels = make([]Label, 0, max(2048, len(ls)))
 	}
 	start := len(s.labels)
 	s.labels = append(s.labels, ls...)
 	sr := &s.series[0]
 	s.series = s.series[1:]
 	*sr = Series{Name: name, Labels: s.labels[start:len(s.labels):len(s.labels)], Value: v}
-	s.snap.Series[string(key)] = sr
+	return sr
 }
 
 // finish: a histogram with a _count and no +Inf bucket gets a synthetic one

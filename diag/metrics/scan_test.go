@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"os"
 	"slices"
@@ -33,7 +34,7 @@ func agree(t *testing.T, text string) bool {
 	}
 	for k, s := range slow.Series {
 		f := fast.Series[k]
-		if f == nil || f.Name != s.Name || !sameLabels(f.Labels, s.Labels) || f.Value != s.Value {
+		if f == nil || f.Name != s.Name || !sameLabels(f.Labels, s.Labels) || f.Value != s.Value || !sameBuckets(f.Buckets, s.Buckets) {
 			t.Fatalf("series %q: scanner %+v, expfmt %+v:\n%q", k, f, s, text)
 		}
 	}
@@ -42,10 +43,16 @@ func agree(t *testing.T, text string) bool {
 
 func sameLabels(a, b Labels) bool { return slices.Equal(a, b) }
 
+func sameBuckets(a, b []Bucket) bool {
+	return slices.EqualFunc(a, b, func(x, y Bucket) bool {
+		return x.LE == y.LE && x.Count == y.Count && (x.Bound == y.Bound || math.IsNaN(x.Bound) && math.IsNaN(y.Bound))
+	})
+}
+
 func dump(s *Snapshot) []string {
 	var out []string
 	for k, v := range s.Series {
-		out = append(out, strings.ReplaceAll(strings.ReplaceAll(k, "\x00", ","), "\x01", "=")+" "+formatLE(v.Value))
+		out = append(out, strings.ReplaceAll(strings.ReplaceAll(k, "\x00", ","), "\x01", "=")+" "+formatLE(v.Value)+fmt.Sprint(v.Buckets))
 	}
 	return out
 }
