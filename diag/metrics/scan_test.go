@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/kubectl-profiles/kubectl-profiles/internal/metricstest"
 )
 
 // agree checks the scanner against expfmt on one text: when the scanner
@@ -57,15 +59,28 @@ func dump(s *Snapshot) []string {
 	return out
 }
 
-// The proxy's own layouts (hand-written fixtures, both families) take the
-// fast path and agree with expfmt: the benchmark measures the scanner, not
-// the fallback.
+// The proxy's own layouts take the fast path and agree with expfmt: the
+// hand-written fixtures and the test proxies' exposition (what the
+// benchmarks and the end-to-end tests serve), so the benchmarks measure the
+// scanner, not the fallback.
 func TestScannerReadsProxyExpositions(t *testing.T) {
+	texts := map[string][]byte{}
 	for _, name := range []string{"testdata/proxy-before.prom", "testdata/proxy-after.prom"} {
 		b, err := os.ReadFile(name)
 		if err != nil {
 			t.Fatal(err)
 		}
+		texts[name] = b
+	}
+	p := metricstest.NewProxy(1000)
+	p.RecordSP(metricstest.SPRequest{Direction: "outbound", Dst: "webapp.books.svc.cluster.local:7000", Route: "GET /books/{id}", Status: 503, Failure: true, LatencyMs: 250, Retries: 1}, 3)
+	p.RecordSP(metricstest.SPRequest{Direction: "inbound", Dst: "webapp.books.svc.cluster.local:7000", Route: "GET /x", Status: 200, LatencyMs: 4}, 5)
+	p.RecordPolicy(metricstest.PolicyRequest{ParentNamespace: "books", ParentName: "webapp", ParentPort: "7000", RouteGroup: "gateway.networking.k8s.io",
+		RouteKind: "HTTPRoute", RouteNamespace: "books", RouteName: "r", Status: "200", LatencySeconds: 0.03, BackendNamespace: "books",
+		BackendName: "webapp", BackendPort: "7000", Retries: 1}, 7)
+	p.RecordEndpoint("outbound", "webapp.books.svc.cluster.local:7000", "books", "webapp", 2)
+	texts["metricstest"] = []byte(p.Exposition())
+	for name, b := range texts {
 		// What parseSelected keeps: the relevant families' samples
 		// and their TYPE/HELP lines.
 		var kept bytes.Buffer
