@@ -279,6 +279,7 @@ func (s *scanner) sameRun(line []byte) bool {
 	if !ok || !count(v) {
 		return false
 	}
+	v = float64(uint64(v)) // as expfmt stores it: -0 becomes 0
 	r.h.inf = r.h.inf || math.IsInf(le.v, 1)
 	r.h.buckets.setBucket(Bucket{le.s, le.v, v})
 	return true
@@ -403,6 +404,9 @@ func (s *scanner) sample(line []byte) bool {
 	}
 	if kind == kindBucket && leStart == -1 || kind != kindSum && !count(v) {
 		return false
+	}
+	if kind != kindSum {
+		v = float64(uint64(v)) // as expfmt stores it: -0 becomes 0
 	}
 	bucketName := s.internString(f.name + "_bucket")
 	s.key = appendKey(s.key[:0], bucketName, s.scr)

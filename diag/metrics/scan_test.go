@@ -36,6 +36,9 @@ func agree(t *testing.T, text string) bool {
 	}
 	for k, s := range slow.Series {
 		f := fast.Series[k]
+		if f != nil && (math.Signbit(f.Value) != math.Signbit(s.Value) || !slices.EqualFunc(f.Buckets, s.Buckets, func(x, y Bucket) bool { return math.Signbit(x.Count) == math.Signbit(y.Count) })) {
+			t.Fatalf("series %q: the sign of a zero differs:\n%q", k, text)
+		}
 		if f == nil || f.Name != s.Name || !sameLabels(f.Labels, s.Labels) || f.Value != s.Value || !sameBuckets(f.Buckets, s.Buckets) {
 			t.Fatalf("series %q: scanner %+v, expfmt %+v:\n%q", k, f, s, text)
 		}
@@ -121,6 +124,7 @@ func TestScannerGrid(t *testing.T) {
 		{h + "d_bucket{le=\"1\",x=\"a\\n\"} 1\nd_bucket{le=\"2\",x=\"a\\n\"} 1\n", true},
 		{h + "d_bucket{le=\"1\",x=\"a\"} 1\nd_bucket{le=\"1\",x=\"a\"} 2\n", true},
 		{h + "d_bucket{le=\"1\",x=\"a\"} 1\nd_bucket{le=\"2\",x=\"a\"} 1.5\n", false},
+		{h + "d_bucket{le=\"1\",x=\"a\"} -0\nd_bucket{le=\"+Inf\",x=\"a\"} -0\nd_count{x=\"a\"} -0\n", true},
 		{h + "d_bucket{le=\"1\",x=\"a\"} 1\nd_bucket{le=\"2\\\"\",x=\"a\"} 1\n", false},
 		{h + "d_bucket{le=\"1\",x=\"a\"} 1\nd_bucket{le=\"1\",x=\"a\",le=\"2\"} 2\n", false},
 		{h + "d_bucket{le=\"1\",x=\"a\"} 1\nd_bucket{le=\"2\",x=\"a\"}  1\n", false},
