@@ -116,6 +116,7 @@ func (c *Client) GetProfile(ctx context.Context, path string, token Token, timeo
 	// No gRPC deadline: like a proxy, we cancel the stream ourselves. A
 	// deadline would reach the server, whose handler may then end the stream
 	// with OK at the same instant, racing our own timeout.
+	parent, start := ctx, time.Now()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // ends the subscription server-side
 	var timedOut atomic.Bool
@@ -127,6 +128,11 @@ func (c *Client) GetProfile(ctx context.Context, path string, token Token, timeo
 		if msg, err = stream.Recv(); err == nil {
 			return msg, nil
 		}
+	}
+	// The caller's deadline passing first (a starved machine can run the
+	// two timers late and together) is the same silence, not a failure.
+	if !timedOut.Load() && errors.Is(parent.Err(), context.DeadlineExceeded) {
+		return nil, c.explain(path, err, true, time.Since(start).Round(time.Millisecond))
 	}
 	return nil, c.explain(path, err, timedOut.Load(), timeout)
 }

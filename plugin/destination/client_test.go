@@ -109,6 +109,28 @@ func TestGetProfile(t *testing.T) {
 	}
 }
 
+// A caller whose own deadline passes before the lookup's timeout (tap's
+// lookups run under one; on a starved machine both timers fire late and
+// together) still learns that the destination was silent, not that it
+// answered DeadlineExceeded.
+func TestGetProfileCallerDeadlineIsSilence(t *testing.T) {
+	addr := serve(t, func(_ *pb.GetDestination, s pb.Destination_GetProfileServer) error {
+		<-s.Context().Done()
+		return nil
+	})
+	c, err := Dial(context.Background(), addr, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_, err = c.GetProfile(ctx, "web.ns.svc.cluster.local:80", Token{}, 5*time.Second)
+	if !errors.Is(err, report.ErrSilent) || strings.Contains(err.Error(), "DeadlineExceeded") || strings.Contains(err.Error(), "5s") {
+		t.Fatalf("err = %v, want the silence, timed by the caller's deadline", err)
+	}
+}
+
 func TestDialUnreachable(t *testing.T) {
 	lis, _ := net.Listen("tcp", "127.0.0.1:0")
 	addr := lis.Addr().String()
