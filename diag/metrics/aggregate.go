@@ -263,17 +263,12 @@ func computePart(pairs []Pair, m matcher) partial {
 			if restarted {
 				s1 = nil
 			}
-			if s2.Buckets != nil || strings.HasSuffix(s2.Name, "_bucket") {
+			if s2.Buckets != nil {
 				bs = bs[:0]
-				i := 0
-				s2.EachBucket(func(b Bucket) {
+				for i, b := range s2.Buckets {
 					before, had := s1.bucketOf(i, b.LE)
-					if s1 != nil && s1.Buckets == nil {
-						before, had = s1.Value, true // a lone bucket sample
-					}
 					bs = append(bs, bucketDelta{b.Bound, delta(&res, b.Count, before, had)})
-					i++
-				})
+				}
 				add(rows, p.Pod, s2.Name, &v, 0, dt, bs)
 				continue
 			}
@@ -282,11 +277,16 @@ func computePart(pairs []Pair, m matcher) partial {
 				before = s1.Value
 			}
 			d := delta(&res, s2.Value, before, s1 != nil)
-			if s2.Name == "request_total" {
+			switch {
+			case s2.Name == "request_total":
 				res.Traffic += d
-				continue
+			case strings.HasSuffix(s2.Name, "_bucket"): // one bound of a histogram without TYPE
+				bs = bs[:0]
+				s2.EachBucket(func(b Bucket) { bs = append(bs, bucketDelta{b.Bound, d}) })
+				add(rows, p.Pod, s2.Name, &v, 0, dt, bs)
+			default:
+				add(rows, p.Pod, s2.Name, &v, d, dt, nil)
 			}
-			add(rows, p.Pod, s2.Name, &v, d, dt, nil)
 		}
 	}
 	return partial{res, rows}

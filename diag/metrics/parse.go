@@ -123,7 +123,7 @@ func (s *Series) EachBucket(fn func(Bucket)) {
 		return
 	}
 	le := s.Labels.Get("le")
-	if bound, err := strconv.ParseFloat(le, 64); err == nil {
+	if bound, err := strconv.ParseFloat(le, 64); err == nil && !math.IsNaN(bound) { // as expfmt drops a NaN bound
 		fn(Bucket{LE: le, Bound: bound, Count: s.Value})
 	}
 }
@@ -248,8 +248,10 @@ func parseSelected(r io.Reader, lim Limits, sel func(name string, line []byte) b
 	}
 	buf := readBuffers.Get().(*bytes.Buffer)
 	defer func() {
-		buf.Reset()
-		readBuffers.Put(buf)
+		if buf.Cap() <= 8<<20 { // a huge exposition's buffer is not kept for the next
+			buf.Reset()
+			readBuffers.Put(buf)
+		}
 	}()
 	if _, err := buf.ReadFrom(io.LimitReader(r, lim.MaxBytes+1)); err != nil {
 		return nil, err

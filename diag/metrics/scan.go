@@ -228,8 +228,8 @@ func (s *scanner) bound(raw []byte) (bound, bool) {
 		return b, true
 	}
 	v, ok := value(raw)
-	if !ok {
-		return bound{}, false
+	if !ok || math.IsNaN(v) {
+		return bound{}, false // expfmt drops a NaN bound's sample: left to it
 	}
 	b := bound{v, s.internString(formatLE(v))}
 	s.bounds[string(raw)] = b
@@ -299,8 +299,8 @@ func (s *scanner) sample(line []byte) bool {
 		f.typ = typeUntyped
 	}
 	hist := f.typ == typeHistogram
-	if hist && kind == kindPlain {
-		return false
+	if hist && (kind == kindPlain || f.name == "process_start_time_seconds") {
+		return false // the expfmt path reads that family only as a start time
 	}
 	b = b[n:]
 	s.scr = s.scr[:0]

@@ -162,6 +162,10 @@ func TestScannerGrid(t *testing.T) {
 		{h + "d_bucket{le=\"1\"} 1.5\n", false},
 		{h + "d_bucket{le=\"1\"} -1\n", false},
 		{h + "d_count 2\n", false}, // a _count and no +Inf bucket: expfmt synthesises one
+		{h + "d_bucket{le=\"NaN\"} 1\n", false}, // expfmt drops a NaN bound's sample
+		{h + "d_bucket{le=\"1\",x=\"a\"} 1\nd_bucket{le=\"nan\",x=\"a\"} 1\nd_bucket{le=\"+Inf\",x=\"a\"} 1\n", false},
+		{"# TYPE process_start_time_seconds histogram\nprocess_start_time_seconds_bucket{le=\"+Inf\"} 1\n", false},
+		{"# TYPE process_start_time_seconds histogram\nprocess_start_time_seconds_sum 3\n", false},
 		{"d_bucket 1\n" + h, true}, // d_bucket stays its own family
 	} {
 		if got := agree(t, c.text); got != c.reads {
@@ -190,9 +194,9 @@ func FuzzScannerAgreesWithExpfmt(f *testing.F) {
 // named like another family's sample, a _count without +Inf). These are
 // documents of lines drawn from such fragments, each checked with agree.
 func TestScannerAgreesOnGeneratedDocuments(t *testing.T) {
-	names := []string{"d", "d_bucket", "d_count", "d_sum", "d_bucket_bucket", "process_start_time_seconds", "route_x_total"}
+	names := []string{"d", "d_bucket", "d_count", "d_sum", "d_bucket_bucket", "process_start_time_seconds", "process_start_time_seconds_bucket", "route_x_total"}
 	types := []string{"histogram", "counter", "gauge", "untyped", "summary"}
-	labels := []string{"", `le="1"`, `le="+Inf"`, `le="1.0"`, `x="a"`, `x="b"`, `le="1",x="a"`, `x="a",le="+Inf"`, `x="a",le="1"`, `le="+Inf",x="a"`, `x="a",x="b"`, `y="\n"`}
+	labels := []string{"", `le="1"`, `le="+Inf"`, `le="1.0"`, `x="a"`, `x="b"`, `le="1",x="a"`, `x="a",le="+Inf"`, `x="a",le="1"`, `le="+Inf",x="a"`, `x="a",x="b"`, `y="\n"`, `le="NaN"`, `le="NaN",x="a"`}
 	values := []string{"1", "2", "0", "1.5", "NaN", "-1", "+Inf", "3 17"}
 	rng := uint64(1)
 	next := func(n int) int {
