@@ -161,7 +161,7 @@ func TestScannerGrid(t *testing.T) {
 		{h + "d_bucket{le=\"x\"} 1\n", false},
 		{h + "d_bucket{le=\"1\"} 1.5\n", false},
 		{h + "d_bucket{le=\"1\"} -1\n", false},
-		{h + "d_count 2\n", false}, // a _count and no +Inf bucket: expfmt synthesises one
+		{h + "d_count 2\n", false},              // a _count and no +Inf bucket: expfmt synthesises one
 		{h + "d_bucket{le=\"NaN\"} 1\n", false}, // expfmt drops a NaN bound's sample
 		{h + "d_bucket{le=\"1\",x=\"a\"} 1\nd_bucket{le=\"nan\",x=\"a\"} 1\nd_bucket{le=\"+Inf\",x=\"a\"} 1\n", false},
 		{"# TYPE process_start_time_seconds histogram\nprocess_start_time_seconds_bucket{le=\"+Inf\"} 1\n", false},
