@@ -35,6 +35,10 @@ type Cluster struct {
 	Services   []*corev1.Service
 	HTTPRoutes []HTTPRoute
 	GRPCRoutes []*GRPCRoute
+	// Unread says what could not be listed (a kind in a namespace, and
+	// why): the routes above may be missing some there, so a conclusion
+	// drawn from them is not an all-clear.
+	Unread []string
 }
 
 // Options are control-plane settings the answer depends on.

@@ -60,6 +60,9 @@ type Options struct {
 
 	failOn finding.Level
 	args   []string
+	// unread is what the cluster did not let the run read (one line
+	// each): the summary must not read as an all-clear.
+	unread []string
 }
 
 // NewCmd builds the check command.

@@ -288,3 +288,71 @@ spec:
 		t.Errorf("no service-annotation-invalid:\n%s", out)
 	}
 }
+
+// TestUnreadRoutesAreNoAllClear: a user who may read the ServiceProfiles
+// and Services of a namespace but not its routes gets the check of what
+// it could read, and a last line that says what it could not, never the
+// ✔ all-clear that the same profiles give an admin.
+func TestUnreadRoutesAreNoAllClear(t *testing.T) {
+	setup(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := env.Apply(ctx, `
+apiVersion: v1
+kind: Namespace
+metadata: {name: quiet}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: clean, namespace: quiet}
+spec:
+  ports: [{name: http, port: 80}]
+---
+apiVersion: linkerd.io/v1alpha2
+kind: ServiceProfile
+metadata: {name: clean.quiet.svc.cluster.local, namespace: quiet}
+spec:
+  routes:
+  - name: GET /x
+    condition: {method: GET, pathRegex: /x}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: no-routes, namespace: quiet}
+rules:
+- {apiGroups: [""], resources: [services], verbs: [get, list]}
+- {apiGroups: [linkerd.io], resources: [serviceprofiles], verbs: [get, list]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: no-routes-dora, namespace: quiet}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: no-routes}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: dora}]
+`); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code := runAs(t, env.Kubeconfig, "check", "-n", "quiet")
+	if code != 0 || errOut != "✔ No problems found in 1 ServiceProfile.\n" {
+		t.Fatalf("as admin: exit %d, stderr %q", code, errOut)
+	}
+	dora, err := env.KubeconfigFor("dora")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(200 * time.Millisecond) { // RBAC propagation
+		_, errOut, code = runAs(t, dora, "check", "-n", "quiet")
+		if !strings.Contains(errOut, "forbidden: cannot list serviceprofiles") || time.Now().After(deadline) {
+			break
+		}
+	}
+	if code != 0 || strings.Contains(errOut, "✔") ||
+		!strings.Contains(errOut, "warning: policy path: forbidden: cannot list") ||
+		!strings.Contains(errOut, "No problems found in 1 ServiceProfile, but not everything could be read (forbidden: cannot list") {
+		t.Errorf("as dora: exit %d, stderr:\n%s", code, errOut)
+	}
+	t.Logf("as dora:\n%s", errOut)
+	out, _, _ := runAs(t, dora, "check", "-n", "quiet", "-o", "json")
+	if !strings.Contains(out, `"unread": [`) || !strings.Contains(out, "httproutes") {
+		t.Errorf("as dora, JSON has no unread list:\n%s", out)
+	}
+}

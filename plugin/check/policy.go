@@ -29,6 +29,9 @@ func (g *gatherer) policyFacts(ctx context.Context, namespaces []string) analyze
 	c, notes, err := ppolicy.ReadCluster(ctx, g.cs, g.dc, g.dyn, namespaces)
 	if err != nil {
 		notes = append(notes, err.Error())
+		g.o.unread = append(g.o.unread, err.Error()) // no policy resource is checked
+	} else {
+		g.o.unread = append(g.o.unread, c.Unread...)
 	}
 	if say := analyze.PolicyNotesWorthSaying(notes); len(say) > 0 {
 		fmt.Fprintln(g.o.Streams.ErrOut, "warning: policy path: "+cli.OneLine(strings.Join(say, "; ")))

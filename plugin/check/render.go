@@ -49,6 +49,9 @@ type Summary struct {
 	FailOn          string `json:"failOn"`
 	// Failed is true when a finding reached FailOn (exit status 3).
 	Failed bool `json:"failed"`
+	// Unread lists what the cluster did not let the run read (e.g. routes
+	// RBAC does not let you list): findings about it may be missing.
+	Unread []string `json:"unread,omitempty"`
 }
 
 func buildOutput(results []analyze.Result, failOn finding.Level) Output {
@@ -91,6 +94,7 @@ func buildOutput(results []analyze.Result, failOn finding.Level) Output {
 // report prints the findings and turns --fail-on into the exit status.
 func (o *Options) report(results []analyze.Result, scope string) error {
 	out := buildOutput(results, o.failOn)
+	out.Summary.Unread = o.unread
 	var err error
 	switch o.Output {
 	case "json":
@@ -105,10 +109,16 @@ func (o *Options) report(results []analyze.Result, scope string) error {
 	}
 	s := out.Summary
 	switch {
-	case s.Profiles == 0 && s.PolicyResources == 0 && len(out.Findings) == 0:
+	case s.Profiles == 0 && s.PolicyResources == 0 && len(out.Findings) == 0 && len(s.Unread) == 0:
 		fmt.Fprintf(o.Streams.ErrOut, "No ServiceProfiles found in %s.\n", scope)
-	case len(out.Findings) == 0:
+	case s.Profiles == 0 && s.PolicyResources == 0 && len(out.Findings) == 0:
+		fmt.Fprintf(o.Streams.ErrOut, "No ServiceProfiles found in %s, and not everything could be read (%s).\n", scope, unreadSummary(s.Unread))
+	case len(out.Findings) == 0 && len(s.Unread) == 0:
 		fmt.Fprintf(o.Streams.ErrOut, "✔ No problems found in %s.\n", checked(s))
+	case len(out.Findings) == 0:
+		fmt.Fprintf(o.Streams.ErrOut, "No problems found in %s, but not everything could be read (%s): findings about it may be missing.\n", checked(s), unreadSummary(s.Unread))
+	case len(s.Unread) > 0:
+		fmt.Fprintf(o.Streams.ErrOut, "%s in %s; not everything could be read (%s): findings about it may be missing.\n", counts(s), checked(s), unreadSummary(s.Unread))
 	default:
 		fmt.Fprintf(o.Streams.ErrOut, "%s in %s.\n", counts(s), checked(s))
 	}
@@ -116,6 +126,17 @@ func (o *Options) report(results []analyze.Result, scope string) error {
 		return cli.Findings("findings at or above --fail-on %s (%s)", s.FailOn, counts(s))
 	}
 	return nil
+}
+
+// unreadSummary names the first unread item, without its explanation, and
+// how many more there are (the warning line above has them in full).
+func unreadSummary(unread []string) string {
+	first, _, _ := strings.Cut(cli.OneLine(unread[0]), " (")
+	first = cli.Escape(first)
+	if len(unread) == 1 {
+		return first
+	}
+	return fmt.Sprintf("%s, and %d more", first, len(unread)-1)
 }
 
 // checked says what was checked: the ServiceProfiles, and the policy

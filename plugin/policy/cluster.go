@@ -81,7 +81,8 @@ func ReadCluster(ctx context.Context, cs kubernetes.Interface, dc discovery.Disc
 				break
 			}
 			if err != nil {
-				notes = append(notes, kube.Explain(err, "list "+k.resource+"."+k.group+inNamespace(ns)).Error())
+				unread := kube.Explain(err, "list "+k.resource+"."+k.group+inNamespace(ns)).Error()
+				notes, c.Unread = append(notes, unread), append(c.Unread, unread)
 				continue
 			}
 			for i := range items {
@@ -105,6 +106,7 @@ func ReadCluster(ctx context.Context, cs kubernetes.Interface, dc discovery.Disc
 		}
 	}
 	sort.Strings(notes)
+	sort.Strings(c.Unread)
 	return c, notes, nil
 }
 
