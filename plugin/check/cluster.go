@@ -158,9 +158,11 @@ func (g *gatherer) httpRoutes(ctx context.Context, namespaces []string, all bool
 	if all {
 		namespaces = []string{metav1.NamespaceAll}
 	}
-	for svc, hs := range kube.HTTPRoutes(ctx, g.dc, g.dyn, namespaces) {
+	routes, unread := kube.HTTPRoutes(ctx, g.dc, g.dyn, namespaces)
+	for svc, hs := range routes {
 		facts.HTTPRoutes[svc] = append(facts.HTTPRoutes[svc], hs...)
 	}
+	g.o.unread = append(g.o.unread, unread...)
 }
 
 // listAll lists every page; a missing resource means Linkerd's CRD is missing.

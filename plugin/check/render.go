@@ -3,6 +3,7 @@ package check
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/kubectl-profiles/kubectl-profiles/diag/analyze"
@@ -94,7 +95,7 @@ func buildOutput(results []analyze.Result, failOn finding.Level) Output {
 // report prints the findings and turns --fail-on into the exit status.
 func (o *Options) report(results []analyze.Result, scope string) error {
 	out := buildOutput(results, o.failOn)
-	out.Summary.Unread = o.unread
+	out.Summary.Unread = slices.Compact(slices.Sorted(slices.Values(o.unread))) // both halves list the same routes
 	var err error
 	switch o.Output {
 	case "json":

@@ -27,34 +27,37 @@ var httpRouteVersions = []struct {
 
 // HTTPRoutes indexes the HTTPRoutes of the given namespaces (all namespaces
 // for "") by the Services their parentRefs name. Groups that are not
-// installed or not readable are skipped: HTTPRoutes only add findings.
+// installed are skipped; what could not be listed (RBAC, an error) is one
+// line each in unread, so that "no HTTPRoute" is never claimed there.
 // There is no discovery round trip: each group is listed at its newest
 // version, falling back to older ones only when the API server does not
 // serve it (404); both groups are read at once. dc is not used (kept for
 // callers that pass it).
-func HTTPRoutes(ctx context.Context, dc discovery.DiscoveryInterface, dyn dynamic.Interface, namespaces []string) map[model.NamespacedName][]model.HTTPRoute {
+func HTTPRoutes(ctx context.Context, dc discovery.DiscoveryInterface, dyn dynamic.Interface, namespaces []string) (routes map[model.NamespacedName][]model.HTTPRoute, unread []string) {
 	_ = dc
 	parts := make([]map[model.NamespacedName][]model.HTTPRoute, len(httpRouteVersions))
+	unreads := make([][]string, len(httpRouteVersions))
 	var wg sync.WaitGroup
 	for i, g := range httpRouteVersions {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			parts[i] = groupHTTPRoutes(ctx, dyn, g.group, g.versions, namespaces)
+			parts[i], unreads[i] = groupHTTPRoutes(ctx, dyn, g.group, g.versions, namespaces)
 		}()
 	}
 	wg.Wait()
 	out := map[model.NamespacedName][]model.HTTPRoute{}
-	for _, p := range parts {
+	for i, p := range parts {
 		for svc, hs := range p {
 			out[svc] = append(out[svc], hs...)
 		}
+		unread = append(unread, unreads[i]...)
 	}
-	return out
+	return out, unread
 }
 
-func groupHTTPRoutes(ctx context.Context, dyn dynamic.Interface, group string, versions []string, namespaces []string) map[model.NamespacedName][]model.HTTPRoute {
-	out := map[model.NamespacedName][]model.HTTPRoute{}
+func groupHTTPRoutes(ctx context.Context, dyn dynamic.Interface, group string, versions []string, namespaces []string) (out map[model.NamespacedName][]model.HTTPRoute, unread []string) {
+	out = map[model.NamespacedName][]model.HTTPRoute{}
 	seen := map[string]bool{}
 	version := 0
 	for _, ns := range namespaces {
@@ -63,16 +66,24 @@ func groupHTTPRoutes(ctx context.Context, dyn dynamic.Interface, group string, v
 		}
 		seen[ns] = true
 		var items []unstructured.Unstructured
+		var err error
 		for ; version < len(versions); version++ {
 			gvr := schema.GroupVersionResource{Group: group, Version: versions[version], Resource: "httproutes"}
-			var err error
 			items, err = ListAll(ctx, dyn.Resource(gvr).Namespace(ns), metav1.ListOptions{Limit: 500})
 			if err == nil || !kerrors.IsNotFound(err) {
 				break
 			}
 		}
 		if version == len(versions) {
-			return out // the group is not installed
+			return out, unread // the group is not installed
+		}
+		if err != nil {
+			where := " in namespace " + ns
+			if ns == metav1.NamespaceAll {
+				where = " in all namespaces"
+			}
+			unread = append(unread, Explain(err, "list httproutes."+group+where).Error())
+			continue
 		}
 		for i := range items {
 			for svc, hs := range ServiceParents(&items[i], group) {
@@ -80,7 +91,7 @@ func groupHTTPRoutes(ctx context.Context, dyn dynamic.Interface, group string, v
 			}
 		}
 	}
-	return out
+	return out, unread
 }
 
 // PreferredVersion is the first version of group (preferred first) that

@@ -168,13 +168,33 @@ func TestHTTPRoutesWithoutDiscovery(t *testing.T) {
 		}
 		return true, nil, kerrors.NewNotFound(gvr.GroupResource(), "")
 	})
-	got := HTTPRoutes(context.Background(), nil, dyn, []string{"books"})
-	if hs := got[analyze.NamespacedName{Namespace: "books", Name: "webapp"}]; len(hs) != 1 || hs[0].Name != "r" {
-		t.Errorf("routes = %+v", got)
+	got, unread := HTTPRoutes(context.Background(), nil, dyn, []string{"books"})
+	if hs := got[analyze.NamespacedName{Namespace: "books", Name: "webapp"}]; len(hs) != 1 || hs[0].Name != "r" || len(unread) != 0 {
+		t.Errorf("routes = %+v, unread %q (a group that is not installed is not unread)", got, unread)
 	}
 	sort.Strings(asked)
 	want := "gateway.networking.k8s.io/v1 gateway.networking.k8s.io/v1beta1 policy.linkerd.io/v1beta2 policy.linkerd.io/v1beta3"
 	if strings.Join(asked, " ") != want {
 		t.Errorf("lists = %v, want %s", asked, want)
+	}
+}
+
+// A group RBAC does not let the user list is said, one line per namespace,
+// never taken for "no HTTPRoute".
+func TestHTTPRoutesUnreadable(t *testing.T) {
+	dyn := dynfake.NewSimpleDynamicClientWithCustomListKinds(k8sruntime.NewScheme(), map[schema.GroupVersionResource]string{
+		{Group: "policy.linkerd.io", Version: "v1beta3", Resource: "httproutes"}:        "HTTPRouteList",
+		{Group: "gateway.networking.k8s.io", Version: "v1", Resource: "httproutes"}: "HTTPRouteList",
+	})
+	dyn.PrependReactor("list", "httproutes", func(a clienttesting.Action) (bool, k8sruntime.Object, error) {
+		if a.GetResource().Group == "gateway.networking.k8s.io" {
+			return true, nil, kerrors.NewForbidden(a.GetResource().GroupResource(), "", errors.New("no"))
+		}
+		return false, nil, nil
+	})
+	_, unread := HTTPRoutes(context.Background(), nil, dyn, []string{"books", "shop"})
+	if len(unread) != 2 || !strings.HasPrefix(unread[0], "forbidden: cannot list httproutes.gateway.networking.k8s.io in namespace books") ||
+		!strings.Contains(unread[1], "in namespace shop") {
+		t.Errorf("unread = %q", unread)
 	}
 }

@@ -546,6 +546,11 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: bob}]
 			if code != 1 || len(rep.NotScraped) != 2 || !strings.Contains(errOut, "no proxy of deploy/traffic could be scraped") {
 				t.Errorf("bob: exit %d, stderr %q, %+v", code, errOut, rep.NotScraped)
 			}
+			// bob may not list HTTPRoutes: how many have the Service as
+			// parent is unknown, not 0.
+			if rep.InEffect == nil || rep.InEffect.PolicyRoutes != -1 {
+				t.Errorf("bob: in effect %+v, want policyRoutes -1 (unknown)", rep.InEffect)
+			}
 			for _, n := range rep.NotScraped {
 				if !strings.Contains(n.Reason, "pod proxy: forbidden: RBAC does not allow get pods/proxy") ||
 					!strings.Contains(n.Reason, "port-forward: forbidden: RBAC does not allow create pods/portforward in namespace "+w.ns) {

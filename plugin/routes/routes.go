@@ -376,7 +376,10 @@ func (o *Options) plan(ctx context.Context, c *kube.Clients, ns string) (*plan, 
 	} else {
 		p.facts.ProfileUnknown = err.Error()
 	}
-	routes := kube.HTTPRoutes(ctx, c.Discovery, c.Dynamic, []string{svc.Namespace, clientNS})
+	routes, unread := kube.HTTPRoutes(ctx, c.Discovery, c.Dynamic, []string{svc.Namespace, clientNS})
+	if len(unread) > 0 {
+		return p, nil // PolicyRoutes stays unknown (-1): no conclusion from routes that could not be listed
+	}
 	p.facts.PolicyRoutes = 0
 	for _, r := range routes[model.NamespacedName{Namespace: svc.Namespace, Name: svc.Name}] {
 		if o.Port == 0 || r.Port == 0 || r.Port == uint32(o.Port) {
