@@ -183,7 +183,7 @@ func TestHTTPRoutesWithoutDiscovery(t *testing.T) {
 // never taken for "no HTTPRoute".
 func TestHTTPRoutesUnreadable(t *testing.T) {
 	dyn := dynfake.NewSimpleDynamicClientWithCustomListKinds(k8sruntime.NewScheme(), map[schema.GroupVersionResource]string{
-		{Group: "policy.linkerd.io", Version: "v1beta3", Resource: "httproutes"}:        "HTTPRouteList",
+		{Group: "policy.linkerd.io", Version: "v1beta3", Resource: "httproutes"}:    "HTTPRouteList",
 		{Group: "gateway.networking.k8s.io", Version: "v1", Resource: "httproutes"}: "HTTPRouteList",
 	})
 	dyn.PrependReactor("list", "httproutes", func(a clienttesting.Action) (bool, k8sruntime.Object, error) {
