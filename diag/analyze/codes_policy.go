@@ -24,7 +24,7 @@ var (
 	CodeControlPlaneUnknown = finding.Register("control-plane-version-unknown", finding.Info,
 		"The control plane's release could not be read, so whether it honours gateway.networking.k8s.io HTTPRoute rules[].timeouts (2.20 and later) is unknown.")
 	CodeRuleNeverWins = finding.Register("rule-never-wins", finding.Error,
-		"Every request an HTTPRoute rule matches is also matched, at least as specifically, by an earlier rule (Gateway API precedence: path length, then header, query and method counts, ties to the earlier route and rule): the rule never receives a request.")
+		"Every request an HTTPRoute or GRPCRoute rule matches is also matched, at least as specifically, by an earlier rule (Gateway API precedence: path length, then header, query and method counts; gRPC: service, method, then header counts; ties to the earlier route and rule): the rule never receives a request.")
 	CodeNoCatchAll = finding.Register("route-no-catch-all", finding.Warning,
 		"No rule of the routes on the port matches every request: a request no rule matches gets HTTP 404 (gRPC: NOT_FOUND) from the proxy itself, without reaching the Service and without route metrics.")
 	CodeGatewayAPIMissing = finding.Register("gateway-api-missing", finding.Warning,

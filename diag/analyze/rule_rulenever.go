@@ -7,22 +7,31 @@ import (
 
 	"github.com/kubectl-profiles/kubectl-profiles/diag/lang"
 	dpolicy "github.com/kubectl-profiles/kubectl-profiles/diag/policy"
+	"github.com/kubectl-profiles/kubectl-profiles/diag/policymatch"
 )
 
-// An HTTPRoute rule that can never win under the proxy's most-specific
-// match precedence (reference §11). Exact: a match of the later rule is
-// reported only when an earlier rule (earlier route, or earlier rule of the
-// same route, with the same hostnames) has a match with the same header,
-// query and method conditions whose Exact/PathPrefix path covers it
-// (diag/lang) with the same path length, so it ties on every request and
-// the tie goes to the earlier one. Regex paths are never used to prove it.
+// An HTTPRoute or GRPCRoute rule that can never win under the proxy's
+// most-specific match precedence (reference §11). Exact: a match of the
+// later rule is reported only when an earlier rule (earlier route, or
+// earlier rule of the same route, with the same hostnames) has a match with
+// the same header, query and method conditions that ties with it on every
+// request it matches, and the tie goes to the earlier one:
+//   - an Exact/PathPrefix path covering it (diag/lang) with the same length;
+//   - a RegularExpression path that matches its Exact path (a regex ranks by
+//     the whole path's length, as the Exact path does), decided with the
+//     proxy's leftmost-first rule (diag/policymatch), never when Go reads
+//     the regex differently from Rust;
+//   - for gRPC, the same service and method.
+//
+// A regex is never proved to cover a prefix or another regex: it stays
+// silent rather than guess.
 var _ = register(Analyzer{
 	Name:  "rule-never-wins",
 	Codes: []string{CodeRuleNeverWins},
 	Needs: []Scope{PolicyPath},
 	Run: func(f *Facts, e *Emitter) {
 		pol := f.PolicyPath.Expected.Policy
-		if pol == nil || pol.Protocol == dpolicy.GRPC {
+		if pol == nil {
 			return
 		}
 		eng := lang.NewEngine(0)
@@ -55,8 +64,12 @@ var _ = register(Analyzer{
 						beaten = append(beaten, by)
 					}
 					if beaten != nil {
-						e.At(CodeRuleNeverWins, nil, "%s rule %d can never win: every request it matches ties with %s, which the proxy prefers (same specificity, earlier in order); remove it, or make it more specific (a longer path, or more header/query matches)",
-							routeLabel(r.Kind, r.Namespace, r.Name, r.Default), ri, strings.Join(dedupe(beaten), " and "))
+						specific := "a longer path, or more header/query matches"
+						if pol.Protocol == dpolicy.GRPC {
+							specific = "a method, or more header matches"
+						}
+						e.At(CodeRuleNeverWins, nil, "%s rule %d can never win: every request it matches ties with %s, which the proxy prefers (same specificity, earlier in order); remove it, or make it more specific (%s)",
+							routeLabel(r.Kind, r.Namespace, r.Name, r.Default), ri, strings.Join(dedupe(beaten), " and "), specific)
 					}
 				}
 				for _, m := range rule.Matches {
@@ -73,8 +86,19 @@ var _ = register(Analyzer{
 // tiesOrBeats: every request b matches, a matches with the same path
 // length and the same other conditions.
 func tiesOrBeats(eng *lang.Engine, a, b dpolicy.Match) bool {
-	if a.Method != b.Method || !reflect.DeepEqual(a.Headers, b.Headers) || !reflect.DeepEqual(a.QueryParams, b.QueryParams) || a.RPC != nil || b.RPC != nil {
+	if a.Method != b.Method || !reflect.DeepEqual(a.Headers, b.Headers) || !reflect.DeepEqual(a.QueryParams, b.QueryParams) {
 		return false
+	}
+	if a.RPC != nil || b.RPC != nil {
+		return a.RPC != nil && b.RPC != nil && *a.RPC == *b.RPC && a.Path == b.Path
+	}
+	if re, ok := strings.CutPrefix(a.Path, "regex:"); ok {
+		exact, isExact := strings.CutPrefix(b.Path, "exact:")
+		if !isExact {
+			return false
+		}
+		matches, decided, err := policymatch.PathRegexMatches(re, exact)
+		return err == nil && decided && matches
 	}
 	ca, la, ok := pathCond(a.Path)
 	if !ok {

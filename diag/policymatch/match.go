@@ -298,6 +298,18 @@ func compileRegex(s string) (full, re *regexp.Regexp, unknown bool, err error) {
 	return full, re, false, nil
 }
 
+// PathRegexMatches tells whether the proxy's RegularExpression path match
+// re matches path (its leftmost-first match must span the whole path).
+// decided is false when Go reads re differently from the proxy's Rust
+// regex: then nothing is claimed.
+func PathRegexMatches(re, path string) (matches, decided bool, err error) {
+	full, confirm, unknown, err := compileRegex(re)
+	if err != nil || unknown {
+		return false, false, err
+	}
+	return regexMatch(full, confirm, path), true, nil
+}
+
 // regexMatch is the proxy's test: the leftmost-first match of the regex
 // in s must span all of s (so `a|ab` does not match "ab"). The anchored
 // filter full rejects most strings without allocating; when it accepts,
