@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -16,6 +17,7 @@ import (
 	"github.com/kubectl-profiles/kubectl-profiles/diag/finding"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/profile"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/report"
+	"github.com/kubectl-profiles/kubectl-profiles/plugin/cli"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/destination"
 	"github.com/kubectl-profiles/kubectl-profiles/plugin/kube"
 	"golang.org/x/term"
@@ -107,8 +109,43 @@ func (e *Engine) Audit(ctx context.Context, ns string, fallbackNS []string) (*Re
 	if err != nil {
 		return nil, err
 	}
+	if res.DomainMismatch == "" {
+		res.DomainMismatch = otherDomain(svcs, all, domain)
+	}
 	SortReports(res.Reports)
 	return res, nil
+}
+
+// otherDomain is one line when no ServiceProfile is named for a Service
+// under domain but some are under another cluster domain: then the audit
+// found nothing only because --cluster-domain differs from the cluster's.
+func otherDomain(svcs []*corev1.Service, profiles []expect.Candidate, domain string) string {
+	known := map[string]bool{}
+	for _, s := range svcs {
+		known[s.Name+"."+s.Namespace] = true
+	}
+	var other []string
+	example := ""
+	for _, c := range profiles {
+		if _, ok := profile.ParseFQDN(c.Name, domain); ok {
+			return "" // some profiles use this domain: the others are misnamed, which findings say
+		}
+		svcNS, d, ok := strings.Cut(c.Name, ".svc.")
+		if !ok || d == "" || !known[svcNS] || strings.Count(svcNS, ".") != 1 {
+			continue
+		}
+		if !slices.Contains(other, d) {
+			other = append(other, d)
+		}
+		if example == "" {
+			example = c.Namespace + "/" + c.Name
+		}
+	}
+	if len(other) != 1 {
+		return ""
+	}
+	return fmt.Sprintf("no ServiceProfile is named for --cluster-domain %s, but some are named for %s (e.g. %s): run again with --cluster-domain %s",
+		domain, other[0], cli.Escape(example), other[0])
 }
 
 func listServices(ctx context.Context, cs kubernetes.Interface, ns string) ([]*corev1.Service, error) {

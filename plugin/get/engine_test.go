@@ -346,6 +346,30 @@ func TestClusterDomainMismatch(t *testing.T) {
 	}
 }
 
+// An audit with a --cluster-domain no ServiceProfile uses finds no Service
+// with a profile; it says why (exit 4), not "No Service with a
+// ServiceProfile". With the right domain, or when some profiles use the
+// given one, it says nothing.
+func TestAuditClusterDomainMismatch(t *testing.T) {
+	f := webFixture()
+	f.cfg.ClusterDomain = "example.org"
+	f.dest = &scripted{}
+	res, err := f.engine().Audit(context.Background(), "books", []string{"books"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Reports) != 0 || !strings.Contains(res.DomainMismatch, "named for cluster.local (e.g. books/"+webFQDN+"): run again with --cluster-domain cluster.local") {
+		t.Errorf("reports %d, mismatch %q", len(res.Reports), res.DomainMismatch)
+	}
+	if cli.CodeOf(incomplete(res)) != cli.ExitIncomplete {
+		t.Errorf("exit %d, want %d", cli.CodeOf(incomplete(res)), cli.ExitIncomplete)
+	}
+	f.cfg.ClusterDomain = "cluster.local"
+	if res, err = f.engine().Audit(context.Background(), "books", []string{"books"}); err != nil || res.DomainMismatch != "" || len(res.Reports) == 0 {
+		t.Errorf("right domain: %v, mismatch %q, %d reports", err, res.DomainMismatch, len(res.Reports))
+	}
+}
+
 // Partial RBAC: the client namespace's profiles cannot be read, so which
 // profile is in effect is unknown; what is served is not called drift.
 func TestUnknownInEffectUnderPartialRBAC(t *testing.T) {

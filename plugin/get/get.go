@@ -339,7 +339,7 @@ func (o *Options) runAudit(ctx context.Context, eng *Engine, ns string) error {
 				where = "any namespace"
 			}
 			fmt.Fprintf(o.Streams.ErrOut, "No Service with a ServiceProfile in %s (use --all-services to audit every Service).\n", where)
-			return nil
+			return incomplete(res)
 		}
 		err = cli.Table(o.Streams.Out, SummaryHeader(o.Output == cli.OutputWide), SummaryRows(reports, o.Output == cli.OutputWide), cli.TermOf(o.Streams.Out).Width)
 	}
