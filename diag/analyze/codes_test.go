@@ -99,6 +99,9 @@ var codeCases = []struct {
 	{code: CodeServiceRejected, pos: spNamed("ext.books.svc.cluster.local", "books", okRoute), neg: sp(okRoute), cluster: true, says: "ExternalName"},
 	{code: CodeOpaquePort, pos: spNamed("db.books.svc.cluster.local", "books", okRoute), neg: sp(okRoute), cluster: true, says: "3306"},
 	{code: CodeHTTPRouteIgnored, pos: spNamed("webapp.books.svc.cluster.local", "books", okRoute), neg: spNamed("webapp.books.svc.cluster.local", "books", "  retryBudget: {retryRatio: 0.2, minRetriesPerSecond: 10, ttl: 10s}\n"), cluster: true, says: "webapp-routes"},
+	// A profile the destination cannot serve (it sends nothing): proxies get
+	// no profile and use the HTTPRoutes (profile-unservable says so).
+	{code: CodeHTTPRouteIgnored, pos: spNamed("webapp.books.svc.cluster.local", "books", okRoute), neg: spNamed("webapp.books.svc.cluster.local", "books", okRoute+"  retryBudget: {retryRatio: 0.2, minRetriesPerSecond: 10, ttl: 10 seconds}\n"), cluster: true, says: "webapp-routes"},
 }
 
 func checkString(t *testing.T, doc string, cluster bool) Result {

@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 
+	pb "github.com/linkerd/linkerd2-proxy-api/go/destination"
+
 	dpolicy "github.com/kubectl-profiles/kubectl-profiles/diag/policy"
 
 	"github.com/kubectl-profiles/kubectl-profiles/diag/model"
@@ -12,14 +14,17 @@ import (
 )
 
 // A ServiceProfile with routes or dstOverrides masks the policy path: the
-// HTTPRoutes attached to the Service are ignored.
+// HTTPRoutes attached to the Service are ignored. Only when proxies do use
+// the profile (usesProfile): a profile the destination cannot serve is
+// never sent, so proxies get none and use the HTTPRoutes (profile-unservable
+// is the finding there).
 var _ = register(Analyzer{
 	Name:  "httproute-masked",
 	Codes: []string{CodeHTTPRouteIgnored},
 	Needs: []Scope{Decoded | InCluster},
 	Run: func(f *Facts, e *Emitter) {
 		svc, known, exists := f.service()
-		if !known || !exists || svc.ExternalName || !f.HasRoutes() {
+		if !known || !exists || svc.ExternalName || !f.usesProfile() {
 			return
 		}
 		inScope := map[uint32]bool{}
@@ -51,6 +56,25 @@ var _ = register(Analyzer{
 		maskedPolicy(f, e, svc.Namespace, svc.Name, who)
 	},
 })
+
+// usesProfile tells whether proxies route with the ServiceProfile rather
+// than client policy: the MODE of get (dpolicy.Decide on what the
+// destination served) when it was decided, else dpolicy.Decide on what the
+// destination sends for the profile, which is nothing when it cannot
+// translate it.
+func (f *Facts) usesProfile() bool {
+	if p := f.PolicyPath; p != nil && p.Decision != nil {
+		return p.Decision.Mode == dpolicy.ModeServiceProfile
+	}
+	var sent *pb.DestinationProfile
+	if f.Unservable == nil {
+		sent = f.Translated // Translated is for analysis only when unservable
+	}
+	if f.Lookup != nil && f.Lookup.Served != nil {
+		sent = f.Lookup.Served
+	}
+	return dpolicy.Decide(sent, nil).Mode == dpolicy.ModeServiceProfile
+}
 
 // maskedPolicy extends the rule to the rest of the policy path, when its
 // facts are known: GRPCRoutes served for the port and the Service's retry,
