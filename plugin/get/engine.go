@@ -728,6 +728,9 @@ func unknownInEffectPorts(r *report.Report, unreadable string) {
 				analyze.CodeProfileWithoutRoutes, analyze.CodeHTTPRouteIgnored:
 				continue // they compare with a prediction that cannot be made
 			}
+			if analyze.NeedsProfile(f.Code) {
+				continue // about a profile that may not be the one in effect
+			}
 			kept = append(kept, f)
 		}
 		p.Findings = kept

@@ -391,6 +391,22 @@ func TestUnknownInEffectUnderPartialRBAC(t *testing.T) {
 	if !strings.Contains(string(b), `"source":"unknown"`) {
 		t.Errorf("json: %s", b)
 	}
+	if got := lookup(p); strings.Contains(got, "matches") {
+		t.Errorf("LOOKUP %q: nothing was compared", got)
+	}
+	// Findings about the books profile's own content are not about what
+	// the client gets when another profile may be in effect.
+	bad := webFixture()
+	bad.profiles = []runtime.Object{sp("books", webFQDN, map[string]interface{}{"routes": []interface{}{
+		map[string]interface{}{"name": "own", "condition": map[string]interface{}{"pathRegex": "/own"}, "timeout": "10 s"}}})}
+	bad.forbid, bad.cfg.FromNamespace, bad.dest = f.forbid, f.cfg.FromNamespace, f.dest
+	if codes := codesOf(bad.get(t, "books/web").Reports[0].Ports[0]); codes["timeout-unparsable"] != "" {
+		t.Errorf("a finding about the books profile, whose effect is unknown: %v", codes)
+	}
+	bad.forbid = []string{""}
+	if codes := codesOf(bad.get(t, "books/web").Reports[0].Ports[0]); codes["timeout-unparsable"] == "" {
+		t.Errorf("near miss: the books profile is in effect, its finding is missing: %v", codes)
+	}
 	// Readable: the service namespace's profile is known to be in effect.
 	f.forbid = []string{""}
 	if p := f.get(t, "books/web").Reports[0].Ports[0]; p.InEffect.Source != "service-namespace" {

@@ -178,6 +178,9 @@ func inEffect(pr report.PortReport) string {
 func lookup(pr report.PortReport) string {
 	switch pr.Lookup.Result {
 	case report.ResultServed:
+		if pr.InEffect.Source == SourceUnknown {
+			return "served (not compared: the ServiceProfile in effect is unknown)"
+		}
 		if len(pr.Drift) == 0 {
 			return "served, matches the ServiceProfile in effect"
 		}
