@@ -16,6 +16,7 @@ import (
 	"github.com/kubectl-profiles/kubectl-profiles/diag/policymatch"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/profile"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/proxy"
+	"github.com/kubectl-profiles/kubectl-profiles/diag/rustregex"
 )
 
 // Input is what is migrated.
@@ -290,6 +291,7 @@ func Convert(in Input) (*Result, error) {
 			continue
 		}
 		var hr gatewayv1.HTTPRouteRule
+		var uncompiled []string // the report's lines for matches left out
 		for _, c := range cs {
 			m := gatewayv1.HTTPRouteMatch{}
 			if c.method != "" {
@@ -301,12 +303,27 @@ func Convert(in Input) (*Result, error) {
 			}
 			if c.regex != "" {
 				m.Path = pathMatch(c.regex)
+				// The controller drops the whole HTTPRoute, the other
+				// rules with it, for one regex it cannot compile (§6.3).
+				if *m.Path.Type == gatewayv1.PathMatchRegularExpression {
+					if err := rustregex.Check(*m.Path.Value); err != nil {
+						uncompiled = append(uncompiled, uncompiledRegex(r, c.regex, err, in.NoCatchAll))
+						continue
+					}
+				}
 			}
 			hr.Matches = append(hr.Matches, m)
 		}
 		if why != "" {
 			res.Changes = append(res.Changes, fmt.Sprintf("route %s: not converted: %s", name, why))
 			continue
+		}
+		if len(hr.Matches) == 0 {
+			res.Changes = append(res.Changes, fmt.Sprintf("route %s: not converted: %s", name, strings.Join(uncompiled, "; and ")))
+			continue
+		}
+		for _, u := range uncompiled {
+			res.Changes = append(res.Changes, fmt.Sprintf("route %s: match left out (the rule keeps its other matches): %s", name, u))
 		}
 		var class gen.Class
 		if r.Timeout != "" {
@@ -398,8 +415,15 @@ func Convert(in Input) (*Result, error) {
 		}
 		res.HTTPRoutes, placed = gen.RunRoutes(t, hrs, classes)
 	}
+	written := counts{}
 	for k, rl := range rules {
 		res.Rules[rl.idx] = placed[k]
+		if rl.class.Timeout != "" || rl.rule.Timeouts != nil {
+			written.timeouts++
+		}
+		if rl.class.Retry != "" {
+			written.retries++
+		}
 	}
 	if catchAll {
 		res.CatchAll = placed[len(placed)-1]
@@ -414,10 +438,83 @@ func Convert(in Input) (*Result, error) {
 			res.Changes = append(res.Changes, fmt.Sprintf("the proxy would reject the routes (%v): requests are not replayed against them", err))
 		}
 	}
-	best := res
-	best.routingChanges(sp)
-	best.staticChanges(in, catchAll)
-	return best, nil
+	res.unservedChanges()
+	res.routingChanges(sp)
+	res.staticChanges(in, catchAll, written)
+	return res, nil
+}
+
+// counts are the retries and timeouts written into the routes.
+type counts struct{ retries, timeouts int }
+
+// unservedChanges reports every written route the policy controller would
+// not serve (diag/policy's model): the last check on the output, so that
+// no route it drops is printed without saying so.
+func (r *Result) unservedChanges() {
+	for _, v := range r.New.Routes {
+		switch v.Reason {
+		case policy.ReasonServed:
+		case policy.ReasonConversion:
+			r.Changes = append(r.Changes, fmt.Sprintf("%s %s: the policy controller drops the whole route (%s): requests its rules should take go to the other routes or get a 404; fix it before applying (and report it: migrate should not write it)", v.Kind, v.Name, v.Detail))
+		default:
+			r.Changes = append(r.Changes, fmt.Sprintf("%s %s: the policy controller would not serve it (%s %s): requests its rules should take go to the other routes or get a 404", v.Kind, v.Name, v.Reason, v.Detail))
+		}
+	}
+}
+
+// uncompiledRegex says what happens to a match whose path regex the policy
+// controller's Rust regex cannot compile, today (the proxy's ServiceProfile
+// route) and after migration (the match is left out).
+func uncompiledRegex(r *profile.RouteSpec, regex string, err error, noCatchAll bool) string {
+	why := err.Error()
+	if e, ok := err.(*rustregex.Error); ok {
+		why = e.Message
+	}
+	s := fmt.Sprintf("path regex %q does not compile in Rust regex (%s), and the policy controller would drop the whole HTTPRoute, with its other rules, for it; ", regex, why)
+	switch {
+	case rustregex.Check(proxy.Anchor(regex)) == nil:
+		s += "today the proxy compiles it and the route matches it"
+	case regexIn(r.Condition, regex, "") == "any":
+		return s + "today the proxy cannot compile it either and drops that alternative, so the requests only it would match already miss this route, and still do after migration (fix the regex in the profile and migrate again)"
+	default:
+		s += "today the proxy cannot compile it either and ignores that condition, so the route takes every request its other conditions match"
+		if c := r.Condition; c.Method != "" && c.PathRegex == regex && c.All == nil && c.Any == nil {
+			s += fmt.Sprintf(" (every %s request)", strings.ToUpper(c.Method))
+		}
+	}
+	s += "; after migration they go to the most specific other rule that matches them"
+	if noCatchAll {
+		s += ", else get a 404 (--no-catch-all)"
+	} else {
+		s += ", else to the catch-all rule"
+	}
+	return s + " (fix the regex in the profile and migrate again)"
+}
+
+// regexIn tells where the proxy meets path regex re in condition m: "all"
+// when it is one condition of several that must all hold, "any" when it is
+// an alternative, "" when it is the whole condition (or absent).
+func regexIn(m *profile.RequestMatch, re, parent string) string {
+	if m == nil {
+		return ""
+	}
+	if m.PathRegex == re {
+		if m.Method != "" || m.All != nil || m.Any != nil || m.Not != nil {
+			return "all"
+		}
+		return parent
+	}
+	for _, c := range m.All {
+		if w := regexIn(c, re, "all"); w != "" {
+			return w
+		}
+	}
+	for _, c := range m.Any {
+		if w := regexIn(c, re, "any"); w != "" {
+			return w
+		}
+	}
+	return ""
 }
 
 func ruleCond(eng *lang.Engine, r gatewayv1.HTTPRouteRule) lang.Cond {

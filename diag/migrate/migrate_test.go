@@ -7,6 +7,7 @@ import (
 
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
+	"github.com/kubectl-profiles/kubectl-profiles/diag/gen"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/policy"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/policymatch"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/profile"
@@ -192,6 +193,135 @@ func TestPathMatchKeepsTheProxysLanguage(t *testing.T) {
 			if got != want {
 				t.Errorf("%q -> %s %q: path %q matched %v, the proxy's ServiceProfile regex %v", re, *pm.Type, *pm.Value, p, got, want)
 			}
+		}
+	}
+}
+
+// A path regex the policy controller's Rust regex cannot compile would make
+// it drop the whole HTTPRoute (the other rules with it): the rule is left
+// out, the report says what happens to its requests on both sides, and
+// every route written is served.
+func TestUncompilableRegexLeftOut(t *testing.T) {
+	bad := route("bad", "GET", "/x\x1b[2J") // an unclosed character class
+	ok := route("ok", "GET", "/ok")
+	ok.Timeout = "1s"
+	res, err := Convert(Input{Profile: sp(bad, ok, route("any", "", "/any/.*"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, hr := range res.HTTPRoutes {
+		for _, rl := range hr.Spec.Rules {
+			for _, m := range rl.Matches {
+				if m.Path != nil && strings.Contains(*m.Path.Value, "\x1b") {
+					t.Fatalf("route %s keeps the uncompilable regex %q", hr.Name, *m.Path.Value)
+				}
+			}
+		}
+	}
+	if bad := gen.VerifyRoutes(res.New, nil, nil); len(bad) > 0 {
+		t.Fatalf("routes not served: %q", bad)
+	}
+	if res.Rules[0].Route != "" || res.Rules[1].Route == "" || res.Rules[2].Route == "" {
+		t.Fatalf("rules = %+v", res.Rules)
+	}
+	var line string
+	for _, c := range res.Changes {
+		if strings.HasPrefix(c, `route "bad":`) {
+			line = c
+		}
+	}
+	for _, want := range []string{"not converted", "does not compile", "policy controller", "today the proxy", "every GET request", "catch-all rule"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("line for route bad lacks %q: %q (changes %q)", want, line, res.Changes)
+		}
+	}
+	// Today the proxy ignores the path condition it cannot compile, so
+	// route "bad" takes every GET; after migration /ok goes to "ok".
+	d, changed := res.Compare(policymatch.Request{Method: "GET", Path: "/ok"})
+	if !changed || d.Old.Route != "bad" || d.New.Route != "ok" || d.New.Timeout != "1s" {
+		t.Fatalf("%+v changed=%v", d, changed)
+	}
+	found := false
+	for _, c := range res.Changes {
+		found = found || strings.HasPrefix(c, "GET /ok: ") && strings.HasSuffix(c, `(route "bad" is not converted)`)
+	}
+	if !found {
+		t.Fatalf("no GET /ok line blaming route bad: %q", res.Changes)
+	}
+}
+
+// An alternative of `any` whose regex does not compile is dropped by the
+// proxy today (one alternative fewer) and left out of the rule's matches;
+// the rule keeps its other matches.
+func TestUncompilableAlternativeLeftOut(t *testing.T) {
+	r := &profile.RouteSpec{Name: "two", Condition: &profile.RequestMatch{Any: []*profile.RequestMatch{{PathRegex: "/good"}, {PathRegex: "/bad["}}}}
+	res, err := Convert(Input{Profile: sp(r), NoCatchAll: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.HTTPRoutes) != 1 || len(res.HTTPRoutes[0].Spec.Rules) != 1 || len(res.HTTPRoutes[0].Spec.Rules[0].Matches) != 1 || *res.HTTPRoutes[0].Spec.Rules[0].Matches[0].Path.Value != "/good" {
+		t.Fatalf("routes = %+v", res.HTTPRoutes)
+	}
+	found := false
+	for _, c := range res.Changes {
+		found = found || strings.HasPrefix(c, `route "two": match`) && strings.Contains(c, "does not compile")
+	}
+	if !found {
+		t.Fatalf("changes = %q", res.Changes)
+	}
+	if bad := gen.VerifyRoutes(res.New, nil, nil); len(bad) > 0 {
+		t.Fatalf("routes not served: %q", bad)
+	}
+}
+
+// Routes the controller would not serve are always reported, whatever
+// made them so (the last check on the written routes).
+func TestUnservedRoutesReported(t *testing.T) {
+	res, err := Convert(Input{Profile: sp(route("ok", "GET", "/ok"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hr := res.HTTPRoutes[0]
+	hr.Spec.Rules[0].Matches[0].Path = &gatewayv1.HTTPPathMatch{Type: ptr(gatewayv1.PathMatchRegularExpression), Value: ptr("/x[")}
+	res.Changes = nil
+	res.New = gen.Simulate(res.Target, nil, res.HTTPRoutes, nil)
+	res.unservedChanges()
+	if len(res.Changes) != 1 || !strings.Contains(res.Changes[0], "HTTPRoute "+hr.Name) || !strings.Contains(res.Changes[0], "drops the whole route") {
+		t.Fatalf("changes = %q", res.Changes)
+	}
+}
+
+// The timeout count is the number of timeouts written: an invalid one is
+// reported on its own line, and a route left out writes none.
+func TestTimeoutCountIsWhatIsWritten(t *testing.T) {
+	a := route("a", "GET", "/a")
+	a.Timeout = "1s"
+	b := route("b", "GET", "/b")
+	b.Timeout = "2 seconds"
+	c := &profile.RouteSpec{Name: "c", Condition: &profile.RequestMatch{Not: &profile.RequestMatch{Method: "GET"}}, Timeout: "3s"}
+	for _, tc := range []struct {
+		routes []*profile.RouteSpec
+		rule   bool
+		want   string
+	}{
+		{[]*profile.RouteSpec{a, b, c}, false, "timeout on 1 route(s) becomes the route annotation"},
+		{[]*profile.RouteSpec{a, b, c}, true, "timeout on 1 route(s) becomes rules[].timeouts.request"},
+		{[]*profile.RouteSpec{b, c}, false, ""},
+	} {
+		res, err := Convert(Input{Profile: sp(tc.routes...), RuleTimeouts: tc.rule})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := ""
+		notConverted := false
+		for _, ch := range res.Changes {
+			if strings.HasPrefix(ch, "timeout on ") {
+				got = ch
+			}
+			notConverted = notConverted || strings.HasPrefix(ch, `route "b": timeout not converted`)
+		}
+		if !strings.HasPrefix(got, tc.want) || (tc.want == "") != (got == "") || !notConverted {
+			t.Errorf("%d routes, rule timeouts %v: timeout line %q, want %q; changes %q", len(tc.routes), tc.rule, got, tc.want, res.Changes)
 		}
 	}
 }

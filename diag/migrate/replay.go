@@ -216,14 +216,16 @@ func (r *Result) routingChanges(sp *profile.ServiceProfile) {
 			continue
 		}
 		seen[key] = true
-		r.Changes = append(r.Changes, d.Line()+consequence(d))
+		r.Changes = append(r.Changes, d.Line()+r.consequence(d))
 	}
 }
 
-func consequence(d Diff) string {
+func (r *Result) consequence(d Diff) string {
 	switch {
 	case d.New.NotFound():
 		return " (no rule matches: the proxy answers 404 itself)"
+	case d.Old.Index >= 0 && d.Old.Index < len(r.Rules) && r.Rules[d.Old.Index].Route == "":
+		return fmt.Sprintf(" (route %q is not converted)", d.Old.Route)
 	case d.Old.Index != d.New.Index:
 		return " (first match becomes the most specific match: a method, or a longer path match, now wins)"
 	}
@@ -231,18 +233,17 @@ func consequence(d Diff) string {
 }
 
 // staticChanges adds the differences that hold whatever the requests.
-func (r *Result) staticChanges(in Input, catchAll bool) {
+// written counts the retries and timeouts the routes carry (an invalid
+// timeout, or a route left out, has its own line).
+func (r *Result) staticChanges(in Input, catchAll bool, written counts) {
 	sp := in.Profile
-	retryable, timeouts, classes := 0, 0, 0
+	retryable, classes := 0, 0
 	for _, rt := range sp.Spec.Routes {
 		if rt == nil {
 			continue
 		}
 		if rt.IsRetryable {
 			retryable++
-		}
-		if rt.Timeout != "" {
-			timeouts++
 		}
 		if len(rt.ResponseClasses) > 0 {
 			classes++
@@ -265,17 +266,18 @@ func (r *Result) staticChanges(in Input, catchAll bool) {
 			budget = fmt.Sprintf("retryRatio %g, minRetriesPerSecond %d, ttl %s", b.RetryRatio, b.MinRetriesPerSecond, b.TTL)
 		}
 		add("retry budget: no equivalent: %s is gone; each request is retried at most retry.linkerd.io/limit times (%s) instead, which can multiply load on a failing service", budget, gen.HTTPRetryAnnotations[policy.AnnotationRetryLimit])
-		if in.Kind == KindGRPCRoute {
-			add("isRetryable on %d route(s) becomes %s=%s on the %s route(s): only requests with bodies up to 64 KiB are retried", retryable, policy.AnnotationRetryGRPC, GRPCRetryConditions, gen.RetrySuffix)
-		} else {
-			add("isRetryable on %d route(s) becomes %s on the %s route(s): the statuses the route classed as failures (5xx by default); only requests with bodies up to 64 KiB are retried", retryable, policy.AnnotationRetryHTTP, gen.RetrySuffix)
-		}
 	}
 	switch {
-	case timeouts > 0 && in.RuleTimeouts:
-		add("timeout on %d route(s) becomes rules[].timeouts.request (--rule-timeouts): honoured by Linkerd 2.20 or later only; earlier control planes ignore it", timeouts)
-	case timeouts > 0:
-		add("timeout on %d route(s) becomes the route annotation %s (Linkerd 2.16+): a request timeout covering all retries; rules with different timeouts go to different routes", timeouts, policy.AnnotationTimeoutRequest)
+	case written.retries > 0 && in.Kind == KindGRPCRoute:
+		add("isRetryable on %d route(s) becomes %s=%s on the %s route(s): only requests with bodies up to 64 KiB are retried", written.retries, policy.AnnotationRetryGRPC, GRPCRetryConditions, gen.RetrySuffix)
+	case written.retries > 0:
+		add("isRetryable on %d route(s) becomes %s on the %s route(s): the statuses the route classed as failures (5xx by default); only requests with bodies up to 64 KiB are retried", written.retries, policy.AnnotationRetryHTTP, gen.RetrySuffix)
+	}
+	switch {
+	case written.timeouts > 0 && in.RuleTimeouts:
+		add("timeout on %d route(s) becomes rules[].timeouts.request (--rule-timeouts): honoured by Linkerd 2.20 or later only; earlier control planes ignore it", written.timeouts)
+	case written.timeouts > 0:
+		add("timeout on %d route(s) becomes the route annotation %s (Linkerd 2.16+): a request timeout covering all retries; rules with different timeouts go to different routes", written.timeouts, policy.AnnotationTimeoutRequest)
 	}
 	if classes > 0 {
 		add("responseClasses on %d route(s): no equivalent for metrics: HTTPRoute metrics classify responses by status (5xx) and gRPC status only", classes)

@@ -16,6 +16,7 @@ func TestMigrateGoldens(t *testing.T) {
 		{"booksapp", []string{"-f", "testdata/booksapp-profile.yaml"}, 0},
 		{"booksapp-replay", []string{"-f", "testdata/booksapp-profile.yaml", "--file", "testdata/capture.json"}, 0},
 		{"booksapp-no-catch-all", []string{"-f", "testdata/booksapp-profile.yaml", "--file", "testdata/capture.json", "--no-catch-all", "--rule-timeouts"}, 0},
+		{"authors-uncompilable-regex", []string{"-f", "testdata/authors-profile.yaml"}, 0},
 		{"voting-grpcroute", []string{"-f", "testdata/voting-profile.yaml", "--kind", "grpcroute"}, 0},
 		{"usage-kind", []string{"-f", "testdata/voting-profile.yaml", "--kind", "grpcroute", "--rule-timeouts"}, 2},
 		{"usage-both", []string{"svc/webapp", "-f", "testdata/booksapp-profile.yaml"}, 2},
