@@ -153,10 +153,8 @@ func CheckPolicy(docs []*source.Document, opts PolicyOptions) []Result {
 			var ports []int32
 			if p.Port != nil {
 				ports = []int32{int32(*p.Port)}
-			} else if s := findService(c.Services, ns, string(p.Name)); s != nil {
-				for _, sp := range s.Spec.Ports {
-					ports = append(ports, sp.Port)
-				}
+			} else {
+				ports = portlessPorts(c, ns, string(p.Name))
 			}
 			for _, port := range ports {
 				add(target{ns, string(p.Name), port, ns})
@@ -246,6 +244,52 @@ func CheckPolicy(docs []*source.Document, opts PolicyOptions) []Result {
 		out = append(out, *r)
 	}
 	return out
+}
+
+// AnyPort is the port of a target that stands for every port: a parentRef
+// without port applies to all ports of its Service (reference §6.1), and
+// which ports those are is not known (see portlessPorts). What the
+// analyzers find there holds on every port the Service will have without
+// its own appProtocol or opaque marking.
+const AnyPort int32 = 0
+
+// portlessPorts are the ports a parentRef without port is judged on: every
+// port of the Service; when the Service is unknown (neither in the files
+// nor the cluster), the ports other parentRefs name for it; else, or when
+// the Service has no ports, AnyPort, so the route is still judged on what
+// does not depend on the port (a regex the controller rejects drops the
+// route on every port) rather than skipped.
+func portlessPorts(c *dpolicy.Cluster, ns, name string) []int32 {
+	var ports []int32
+	if s := findService(c.Services, ns, name); s != nil {
+		for _, sp := range s.Spec.Ports {
+			ports = append(ports, sp.Port)
+		}
+	} else {
+		seen := map[int32]bool{}
+		named := func(routeNS string, prs []gatewayv1.ParentReference) {
+			for _, p := range prs {
+				pns := routeNS
+				if p.Namespace != nil && *p.Namespace != "" {
+					pns = string(*p.Namespace)
+				}
+				if p.Kind != nil && string(*p.Kind) == "Service" && pns == ns && string(p.Name) == name && p.Port != nil && !seen[int32(*p.Port)] {
+					seen[int32(*p.Port)] = true
+					ports = append(ports, int32(*p.Port))
+				}
+			}
+		}
+		for _, r := range c.HTTPRoutes {
+			named(r.Namespace, r.Spec.ParentRefs)
+		}
+		for _, r := range c.GRPCRoutes {
+			named(r.Namespace, r.Spec.ParentRefs)
+		}
+	}
+	if len(ports) == 0 {
+		ports = []int32{AnyPort}
+	}
+	return ports
 }
 
 // backendInFiles: without the cluster, an invalid backend is judged only

@@ -1,6 +1,8 @@
 package analyze
 
 import (
+	"fmt"
+
 	dpolicy "github.com/kubectl-profiles/kubectl-profiles/diag/policy"
 )
 
@@ -9,6 +11,8 @@ import (
 // HTTPRoutes, GRPCRoutes), what it should serve (Expected, with a verdict
 // per route naming the Service) and, for `get`, what it served.
 type PolicyFacts struct {
+	// Target.Port is AnyPort when it stands for every port (check: routes
+	// whose parentRefs name no port, on a Service whose ports are unknown).
 	Target   dpolicy.Target
 	Cluster  *dpolicy.Cluster
 	Expected dpolicy.Expected
@@ -41,4 +45,13 @@ func (p *PolicyFacts) ServedOrExpected() *dpolicy.Policy {
 		return p.Served
 	}
 	return p.Expected.Policy
+}
+
+// port names the target's port in messages: "port 80", or "every port"
+// for AnyPort.
+func (p *PolicyFacts) port() string {
+	if p.Target.Port == AnyPort {
+		return "every port"
+	}
+	return fmt.Sprintf("port %d", p.Target.Port)
 }

@@ -13,8 +13,12 @@ var _ = register(Analyzer{
 			if v.Reason != dpolicy.ReasonHiddenByGRPC {
 				continue
 			}
-			e.At(CodeGRPCRouteHides, nil, "HTTPRoute %s/%s (%s) is hidden on port %d: a GRPCRoute on this port makes the controller serve only GRPCRoutes (HTTP/2, no protocol detection); move the HTTPRoute to another port, or set appProtocol: http on the port",
-				v.Namespace, v.Name, v.Group, f.PolicyPath.Target.Port)
+			here := "this port"
+			if f.PolicyPath.Target.Port == AnyPort {
+				here = "the same ports"
+			}
+			e.At(CodeGRPCRouteHides, nil, "HTTPRoute %s/%s (%s) is hidden on %s: a GRPCRoute on %s makes the controller serve only GRPCRoutes (HTTP/2, no protocol detection); move the HTTPRoute to another port, or set appProtocol: http on the port",
+				v.Namespace, v.Name, v.Group, f.PolicyPath.port(), here)
 		}
 	},
 })

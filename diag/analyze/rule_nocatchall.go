@@ -37,8 +37,8 @@ var _ = register(Analyzer{
 		if pol.Protocol == dpolicy.GRPC {
 			answer = "gRPC NOT_FOUND"
 		}
-		e.At(CodeNoCatchAll, nil, "no rule of %s on port %d matches every request: requests that match none get %s from the proxy itself (never reaching the Service, without route metrics); add a rule without matches (or PathPrefix /) if that is not intended",
-			joinAnd(names), f.PolicyPath.Target.Port, answer)
+		e.At(CodeNoCatchAll, nil, "no rule of %s on %s matches every request: requests that match none get %s from the proxy itself (never reaching the Service, without route metrics); add a rule without matches (or PathPrefix /) if that is not intended",
+			joinAnd(names), f.PolicyPath.port(), answer)
 	},
 })
 

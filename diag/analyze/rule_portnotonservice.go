@@ -58,7 +58,7 @@ func portList(s model.Service) string {
 // connection is forbidden (Linkerd 2.19+), so the routes never apply.
 func routesOnUndefinedPort(f *Facts, e *Emitter) {
 	p := f.PolicyPath
-	if p == nil || !p.ServiceKnown || p.Target.Service == nil {
+	if p == nil || !p.ServiceKnown || p.Target.Service == nil || p.Target.Port == AnyPort {
 		return
 	}
 	svc := p.Target.Service

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/kubectl-profiles/kubectl-profiles/plugin/cli"
 )
 
 // policyFile has one object per policy finding check reports from files,
@@ -121,5 +123,35 @@ func TestPolicyFromFiles(t *testing.T) {
 	}
 	if !strings.Contains(errOut, "in 0 ServiceProfiles and 7 policy resources.") {
 		t.Errorf("stderr %q", errOut)
+	}
+}
+
+// TestPortlessRouteFromFiles: a route whose parentRef has no port (what
+// migrate and generate write without --port) on a Service that is not in
+// the files applies to every port: what does not depend on the port is
+// still judged, never the ✔ all-clear for a route that was not analysed.
+// The ESC of the regex is escaped in the output.
+func TestPortlessRouteFromFiles(t *testing.T) {
+	const hr = `apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: books-x, namespace: booksapp}
+spec:
+  parentRefs: [{group: core, kind: Service, name: books}]
+  rules:
+  - matches: [{path: {type: RegularExpression, value: "/x\e[2J"}}]
+  - {}
+`
+	out, errOut, code := run(t, hr, "check", "-f", "-")
+	if code != cli.ExitFindings || strings.Contains(errOut, "✔") {
+		t.Fatalf("exit %d, stderr %q, stdout:\n%s", code, errOut, out)
+	}
+	if !strings.Contains(out, `Error [route-dropped-by-controller] (booksapp/books-x, <stdin>:1) HTTPRoute booksapp/books-x (gateway.networking.k8s.io) is dropped by the policy controller: rules[0]: path regex "/x\x1b[2J"`) ||
+		strings.ContainsRune(out, '\x1b') {
+		t.Errorf("stdout:\n%q", out)
+	}
+	// The near miss: the same route with a regex Rust compiles.
+	_, errOut, code = run(t, strings.Replace(hr, `\e[2J`, `[2J]`, 1), "check", "-f", "-")
+	if code != 0 || errOut != "✔ No problems found in 0 ServiceProfiles and 1 policy resource.\n" {
+		t.Errorf("near miss: exit %d, stderr %q", code, errOut)
 	}
 }
