@@ -356,3 +356,57 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: dora}]
 		t.Errorf("as dora, JSON has no unread list:\n%s", out)
 	}
 }
+
+// TestClusterRouteStatus: in cluster mode a route is judged by its real
+// status: the route the policy controller accepted is not reported, the
+// one without Linkerd's status is (route-not-accepted).
+func TestClusterRouteStatus(t *testing.T) {
+	setup(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := env.Apply(ctx, `
+apiVersion: v1
+kind: Namespace
+metadata: {name: booksapp}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: books, namespace: booksapp}
+spec:
+  ports: [{name: http, port: 7002}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: books-main, namespace: booksapp}
+spec:
+  parentRefs: [{group: core, kind: Service, name: books, port: 7002}]
+  rules: [{}]
+status:
+  parents:
+  - parentRef: {group: core, kind: Service, name: books, port: 7002}
+    controllerName: linkerd.io/policy-controller
+    conditions: [{type: Accepted, status: "True", reason: Accepted, message: "", lastTransitionTime: "2026-01-01T00:00:00Z"}]
+`); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := runAs(t, env.Kubeconfig, "check", "-n", "booksapp")
+	if code != 0 || strings.Contains(out, "route-not-accepted") || errOut != "✔ No problems found in 0 ServiceProfiles and 1 policy resource.\n" {
+		t.Fatalf("accepted route: exit %d, stderr %q, stdout:\n%s", code, errOut, out)
+	}
+	// The near miss: a second route without Linkerd's status.
+	if err := env.Apply(ctx, `
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: books-new, namespace: booksapp}
+spec:
+  parentRefs: [{group: core, kind: Service, name: books, port: 7002}]
+  rules: [{matches: [{path: {type: PathPrefix, value: /new}}]}]
+`); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code = runAs(t, env.Kubeconfig, "check", "-n", "booksapp")
+	if code != cli.ExitFindings || !strings.Contains(out, "Error [route-not-accepted] (booksapp/books-new) HTTPRoute booksapp/books-new") ||
+		strings.Contains(out, "(booksapp/books-main)") {
+		t.Errorf("unaccepted route: exit %d, stderr %q, stdout:\n%s", code, errOut, out)
+	}
+}

@@ -67,7 +67,9 @@ func (o *Options) checkPolicyFiles(ctx context.Context, docs []*source.Document,
 }
 
 // checkPolicyCluster lints the routes in scope and the Services with
-// retry, timeout or failure-accrual annotations, with their real status.
+// retry, timeout or failure-accrual annotations, with their real status
+// (the documents keep it: CheckPolicy judges a route by the status of the
+// document it lints, which is the cluster's here).
 func (o *Options) checkPolicyCluster(ctx context.Context, g *gatherer, ns string) []analyze.Result {
 	opts := g.policyFacts(ctx, []string{ns})
 	if opts.Cluster == nil {
@@ -87,7 +89,6 @@ func (o *Options) checkPolicyCluster(ctx context.Context, g *gatherer, ns string
 		if k, _ := u["kind"].(string); k == "" {
 			u["kind"] = kind
 		}
-		delete(u, "status") // not linted; kept in opts.Cluster
 		d := source.FromObject(u)
 		docs = append(docs, &d)
 	}
