@@ -46,7 +46,7 @@ var (
 	CodeOpaqueProtocolStale = finding.Register("opaque-protocol-stale", finding.Info,
 		"The destination reported an opaqueProtocol that a known server bug explains (false for a port the Service marks opaque, or the default opaque ports despite the annotation, on fresh subscriptions): not a configuration problem.")
 	CodeHTTPRouteIgnored = finding.Register("httproute-ignored", finding.Error,
-		"HTTPRoutes are attached to this Service, but the ServiceProfile has routes or dstOverrides: proxies use the profile and ignore the HTTPRoutes.")
+		"HTTPRoutes are attached to this Service, but the ServiceProfile has routes or dstOverrides: proxies use the profile and ignore the HTTPRoutes. Not reported for a profile the destination cannot serve (profile-unservable): it sends nothing, so proxies use the HTTPRoutes.")
 	CodeClientOverride = finding.Register("client-override", finding.Info,
 		"A ServiceProfile with the service's FQDN lives in another namespace: clients in that namespace get it instead of the service's own.")
 	CodeDrift = finding.Register("served-differs", finding.Warning,
