@@ -530,6 +530,10 @@ func TestHTTPRoutesAreRead(t *testing.T) {
 		"metadata": map[string]interface{}{"namespace": "books", "name": "web-routes"},
 		"spec":     map[string]interface{}{"parentRefs": []interface{}{map[string]interface{}{"kind": "Service", "name": "web", "port": int64(80)}}},
 	}})
+	// The destination serves the profile's route, so the proxies use it
+	// (MODE serviceprofile) and ignore the HTTPRoute.
+	f.dest = &scripted{answers: map[string]answer{webFQDN + ":80": {profile: &pb.DestinationProfile{FullyQualifiedName: webFQDN,
+		Routes: []*pb.Route{{MetricsLabels: map[string]string{"route": "own"}}}}}}}
 	res := f.get(t, "books/web")
 	if _, ok := codesOf(res.Reports[0].Ports[0])["httproute-ignored"]; !ok {
 		t.Errorf("port 80: %v", codesOf(res.Reports[0].Ports[0]))

@@ -221,10 +221,14 @@ type watcher struct {
 	kube kubernetes.Interface
 	dyn  dynamic.Interface
 
-	events  chan watchMsg
-	latest  map[string]*pb.DestinationProfile // by path, owned by the loop
-	pending []*pending
-	held    []*heldPush
+	events chan watchMsg
+	latest map[string]*pb.DestinationProfile // by path, owned by the loop
+	// lastPush is when each stream (by path) last brought a push: a change
+	// the API watch delivers after the push that carried it is said to be
+	// in that push, not to have nothing to push.
+	lastPush map[string]time.Time
+	pending  []*pending
+	held     []*heldPush
 
 	// The policy half (watch_policy.go), owned by the loop.
 	polConn    PolicyStreamer
@@ -260,7 +264,7 @@ func (o *Options) runWatch(ctx context.Context, eng *Engine, svcs []*corev1.Serv
 		return err
 	}
 	w := &watcher{o: o, eng: eng, dest: st, kube: kc, dyn: dc, svcs: svcs, reports: res.Reports, out: o.Streams.Out,
-		json: o.Output == cli.OutputJSON, now: time.Now, events: make(chan watchMsg, 64), latest: map[string]*pb.DestinationProfile{},
+		json: o.Output == cli.OutputJSON, now: time.Now, events: make(chan watchMsg, 64), latest: map[string]*pb.DestinationProfile{}, lastPush: map[string]time.Time{},
 		polLatest: map[string]*dpolicy.Policy{}}
 	if kc != eng.Kube && eng.Policy != nil && eng.Policy.ReadCluster != nil {
 		// The policy resources too are re-read with the watch's clients:
@@ -470,6 +474,12 @@ func (w *watcher) handle(ctx context.Context, m watchMsg) error {
 		msg := fmt.Sprintf("stream %s broke: %s; reconnecting in %s", s.path, cli.OneLine(m.err.Error()), m.wait)
 		w.line(WatchEvent{Time: w.stamp(m.at), Type: EventStreamEnded, Service: w.service(s.report), Port: w.port(s), Message: msg}, msg)
 	case "first":
+		if w.latest[m.stream.path] == nil {
+			// Nothing was served at the report (a silent lookup, e.g. a
+			// profile the destination cannot translate): the stream's
+			// first message is the push a change brought.
+			return w.push(ctx, m)
+		}
 		if proto.Equal(w.latest[m.stream.path], m.msg) {
 			return nil
 		}
@@ -501,26 +511,48 @@ func (w *watcher) handle(ctx context.Context, m watchMsg) error {
 
 func (w *watcher) port(s *watchStream) uint32 { return w.reports[s.report].Ports[s.port].Port }
 
-// push matches a message with the oldest change of its Service still
-// waiting for it; without one, it is held for a short grace (the API watch
-// may deliver the change a moment after the destination's informer).
+// push matches a message with the latest change of its Service still
+// waiting for it: the push carries the state after every change so far, so
+// the latest one completed it (e.g. a client-namespace profile deleted
+// after an edit of the Service's own, which that profile hid). Earlier
+// changes still waiting on the stream are said to be in the same push.
+// Without a change, the push is held for a short grace (the API watch may
+// deliver the change a moment after the destination's informer).
 func (w *watcher) push(ctx context.Context, m watchMsg) error {
 	s := m.stream
-	for _, p := range w.pending {
-		if p.report == s.report && p.waiting[s.path] {
+	w.lastPush[s.path] = m.at
+	var matched *pending
+	for i := len(w.pending) - 1; i >= 0; i-- {
+		if p := w.pending[i]; p.report == s.report && p.waiting[s.path] {
+			matched = p
+			break
+		}
+	}
+	if matched != nil {
+		for _, p := range append([]*pending{}, w.pending...) {
+			if p.report != s.report || !p.waiting[s.path] {
+				continue
+			}
 			delete(p.waiting, s.path)
-			prev := w.latest[s.path]
-			w.latest[s.path] = m.msg
 			if len(p.waiting) == 0 {
 				p.timer.Stop()
 				w.dropPending(p)
 			}
-			why := ""
-			if p.late {
-				why = "late"
+			if p == matched {
+				continue
 			}
-			return w.emitChange(ctx, s, &p.obj, m.at.Sub(p.seen), prev, m.msg, why)
+			ms := float64(m.at.Sub(p.seen).Microseconds()) / 1000
+			msg := fmt.Sprintf("ServiceProfile %s/%s %s%s -> in the same push as the later change below (port %d)", p.obj.Namespace, p.obj.Name, p.obj.Event, rv(p.obj), w.port(s))
+			obj := p.obj
+			w.line(WatchEvent{Time: w.stamp(w.now()), Type: EventPushed, Service: w.service(s.report), Port: w.port(s), Object: &obj, LatencyMs: &ms, Message: msg}, msg)
 		}
+		prev := w.latest[s.path]
+		w.latest[s.path] = m.msg
+		why := ""
+		if matched.late {
+			why = "late"
+		}
+		return w.emitChange(ctx, s, &matched.obj, m.at.Sub(matched.seen), prev, m.msg, why)
 	}
 	h := &heldPush{stream: s, msg: m.msg, at: m.at, prev: w.latest[s.path]}
 	w.latest[s.path] = m.msg
@@ -540,6 +572,9 @@ func (w *watcher) grace() time.Duration {
 
 // pushed prints a push that no change explains.
 func (w *watcher) pushed(ctx context.Context, s *watchStream, msg *pb.DestinationProfile, at time.Time, why string) error {
+	if at.After(w.lastPush[s.path]) {
+		w.lastPush[s.path] = at
+	}
 	prev := w.latest[s.path]
 	w.latest[s.path] = msg
 	return w.emitChange(ctx, s, nil, 0, prev, msg, why)
@@ -612,6 +647,14 @@ func (w *watcher) expire(ctx context.Context, p *pending) error {
 			p.expect[s.path] = true
 		}
 		head := fmt.Sprintf("ServiceProfile %s/%s %s%s", p.obj.Namespace, p.obj.Name, p.obj.Event, rv(p.obj))
+		if at, ok := w.lastPush[s.path]; ok && !p.expect[s.path] && !at.Before(p.seen.Add(-w.grace())) {
+			// The destination pushed while (or just before) the API
+			// watch delivered this change: that push carried it.
+			msg := fmt.Sprintf("%s -> in the destination's push of %s above (port %d)", head, w.stamp(at), pr.Port)
+			obj := p.obj
+			w.line(w.state(WatchEvent{Time: w.stamp(w.now()), Type: EventPushed, Service: w.service(p.report), Port: pr.Port, Object: &obj, Message: msg}, pr), msg)
+			continue
+		}
 		if !p.expect[s.path] {
 			msg := fmt.Sprintf("%s -> nothing to push for port %d (not the profile in effect for this client, or the same content)", head, pr.Port)
 			w.line(w.state(WatchEvent{Time: w.stamp(w.now()), Type: EventNoPush, Service: w.service(p.report), Port: pr.Port, Object: &p.obj, Message: msg}, pr), msg)

@@ -365,3 +365,73 @@ func TestWatchUsage(t *testing.T) {
 		}
 	}
 }
+
+// TestWatchCreditsThePushToItsChange: a push is credited to the change that
+// brought it. (1) A profile the destination cannot translate is fixed: the
+// stream, silent until then, sends its first message, which is that fix's
+// push, not a change "between the report and the watch". (2) Seen from a
+// client namespace whose own profile hides the Service's, an edit of the
+// Service's profile pushes nothing until the client's profile is deleted:
+// that push is the deletion's, the edit is in the same push, and neither is
+// called "not the profile in effect".
+func TestWatchCreditsThePushToItsChange(t *testing.T) {
+	setup(t)
+	const ns = `
+apiVersion: v1
+kind: Namespace
+metadata: {name: credit}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: credit-client}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: credit}
+spec:
+  ports: [{port: 80}]
+`
+	sp := func(ns, ttl, timeout string) string {
+		return `
+apiVersion: linkerd.io/v1alpha2
+kind: ServiceProfile
+metadata: {name: web.credit.svc.cluster.local, namespace: ` + ns + `}
+spec:
+  retryBudget: {retryRatio: 0.2, minRetriesPerSecond: 10, ttl: "` + ttl + `"}
+  routes:
+  - name: GET /books
+    condition: {method: GET, pathRegex: /books}
+    timeout: ` + timeout + "\n"
+	}
+	applyT(t, ns, sp("credit", "10 seconds", "1s"))
+	l := start(t, "get", "svc/web", "-n", "credit", "--destination-addr", dest.Addr(), "--timeout", "4s", "--watch")
+	l.next(`watching 1 stream\(s\)`)
+	applyT(t, sp("credit", "10s", "1s"))
+	l.next(`ServiceProfile credit/web\.credit\.svc\.cluster\.local updated \(rv \d+\) -> destination pushed .*\(port 80\)`)
+	l.stop()
+	for _, line := range l.seen {
+		if strings.Contains(line, "between the report and the opening") || strings.Contains(line, "nothing to push") {
+			t.Errorf("the fix's push credited elsewhere: %q", line)
+		}
+	}
+
+	applyT(t, sp("credit-client", "10s", "5s"))
+	l = start(t, "get", "svc/web", "-n", "credit", "--from-namespace", "credit-client", "--destination-addr", dest.Addr(), "--timeout", "6s", "--watch")
+	l.next(`^IN EFFECT\s+credit-client/web\.credit\.svc\.cluster\.local from the client namespace`)
+	l.next(`watching 1 stream\(s\)`)
+	applyT(t, sp("credit", "10s", "2s"))
+	deleteT(t, sp("credit-client", "10s", "5s"))
+	// The push follows the deletion; the API watch may deliver the
+	// deletion before it (the push is the deletion's, the edit is in the
+	// same push) or after it (then the deletion was in that push).
+	m := l.next(`ServiceProfile credit-client/web\.credit\.svc\.cluster\.local deleted \(rv \d+\) -> (destination pushed .*\(port 80\): .*timeout 5s -> 2s|in the destination's push of .* above \(port 80\))$`)
+	if strings.HasPrefix(m[1], "destination pushed") && !strings.Contains(strings.Join(l.seen, "\n"), "updated") {
+		t.Errorf("the edit before the deletion is not said to be in its push")
+	}
+	l.stop()
+	for _, line := range l.seen {
+		if strings.Contains(line, "nothing to push") {
+			t.Errorf("a change of the push called unrelated: %q", line)
+		}
+	}
+}
