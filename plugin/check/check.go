@@ -98,7 +98,13 @@ Exit status: 0 no finding reached --fail-on, 3 some did, 1 could not run, 2 bad 
 	f.BoolVar(&o.UseCluster, "cluster", false, "with -f: also run the analyzers that read the cluster")
 	f.StringVar(&o.ClusterDomain, "cluster-domain", profile.DefaultClusterDomain, "the cluster's DNS domain, as configured in Linkerd")
 	f.DurationVar(&o.Timeout, "timeout", 30*time.Second, "how long reading the cluster may take in all")
-	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json", "yaml", "markdown"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("output", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		formats := []string{"text", "json", "yaml"}
+		if o.ListCodes {
+			formats = append(formats, outputMarkdown) // only the code list has a markdown form
+		}
+		return formats, cobra.ShellCompDirectiveNoFileComp
+	})
 	_ = cmd.RegisterFlagCompletionFunc("fail-on", cobra.FixedCompletions([]string{"error", "warning", "info"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.MarkFlagFilename("filename", "yaml", "yml", "json")
 	return cmd

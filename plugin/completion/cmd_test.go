@@ -76,8 +76,12 @@ func TestCompleteThroughCobra(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--kubeconfig", kc, "get", ""}, "books\nwebapp\n:4"},
-		{[]string{"--kubeconfig", kc, "-n", "other", "get", ""}, "elsewhere\n:4"},
+		// get takes svc/NAME: a bare name would be read as a resource type.
+		{[]string{"--kubeconfig", kc, "get", ""}, "svc/books\nsvc/webapp\n:4"},
+		{[]string{"--kubeconfig", kc, "get", "web"}, "svc/webapp\n:4"},
+		{[]string{"--kubeconfig", kc, "get", "svc/w"}, "svc/webapp\n:4"},
+		{[]string{"--kubeconfig", kc, "get", "service", ""}, "books\nwebapp\n:4"},
+		{[]string{"--kubeconfig", kc, "-n", "other", "get", ""}, "svc/elsewhere\n:4"},
 		{[]string{"--kubeconfig", kc, "--namespace=other", "tap", "ds/"}, "ds/agent\n:4"},
 		{[]string{"--kubeconfig", kc, "get", "-n", ""}, "other\nshop\n:4"},
 		{[]string{"--kubeconfig", kc, "get", "--context", "st"}, "staging\n:4"},

@@ -72,7 +72,8 @@ func lookup(name string) (kind, bool) {
 // the given kinds (plural, singular or short names; unknown ones are ignored)
 // from the namespace selected by f (-n, or the kubeconfig context).
 //
-//   - one kind:        "web<TAB>" offers bare names ("webapp").
+//   - one kind:        "web<TAB>" offers "svc/webapp" (the commands take
+//     KIND/NAME; a bare name would be read as a resource type).
 //   - several kinds:   "<TAB>" offers "deployment/", "pod/", ...; then
 //     "deploy/w<TAB>" offers "deploy/webapp", keeping the prefix as typed.
 //   - "deploy <TAB>":  after a kind word, bare names of that kind.
@@ -118,7 +119,18 @@ func CompleteResources(f genericclioptions.RESTClientGetter, kinds ...string) co
 			}
 		}
 		if len(allowed) == 1 {
-			return listNames(ctxOf(cmd), f, allowed[0], toComplete), noFiles
+			k := allowed[0]
+			prefix := k.singular
+			if len(k.aliases) > 0 {
+				prefix = k.aliases[0] // "svc", as the commands' help writes it
+			}
+			var out []cobra.Completion
+			for _, n := range listNames(ctxOf(cmd), f, k, "") {
+				if c := prefix + "/" + n; strings.HasPrefix(c, toComplete) || strings.HasPrefix(n, toComplete) {
+					out = append(out, c)
+				}
+			}
+			return out, noFiles
 		}
 		var out []cobra.Completion
 		for _, k := range allowed {
