@@ -207,3 +207,19 @@ func TestEmptyInputFails(t *testing.T) {
 		t.Errorf("empty directory: exit %d, stderr %q", code, errOut)
 	}
 }
+
+// -o completes markdown only where it is accepted: with --list-codes.
+func TestOutputCompletion(t *testing.T) {
+	for _, c := range []struct {
+		args     []string
+		markdown bool
+	}{
+		{[]string{"__complete", "check", "-o", ""}, false},
+		{[]string{"__complete", "check", "--list-codes", "-o", ""}, true},
+	} {
+		out, _, code := run(t, "", c.args...)
+		if code != 0 || !strings.Contains(out, "json\n") || strings.Contains(out, "markdown") != c.markdown {
+			t.Errorf("%v: exit %d, completions %q", c.args, code, out)
+		}
+	}
+}
