@@ -95,7 +95,7 @@ current-context: c
 	if took := time.Since(start); took > 20*time.Second {
 		t.Errorf("took %s", took)
 	}
-	if code != 1 || out.Len() != 0 || !strings.Contains(errOut.String(), "did not answer within --request-timeout") || strings.Count(errOut.String(), "\n") != 1 {
+	if code != 1 || out.Len() != 0 || !strings.Contains(errOut.String(), "did not answer in time (--request-timeout") || strings.Count(errOut.String(), "\n") != 1 {
 		t.Errorf("exit %d stdout %q stderr %q", code, out.String(), errOut.String())
 	}
 }

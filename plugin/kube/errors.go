@@ -30,7 +30,9 @@ func Explain(err error, what string) error {
 	case kerrors.IsTimeout(err) || kerrors.IsServerTimeout(err):
 		return fmt.Errorf("cannot %s: the API server timed out; retry or raise --request-timeout", what)
 	case errors.Is(err, context.DeadlineExceeded) || isNetTimeout(err):
-		return fmt.Errorf("cannot %s: the API server did not answer within --request-timeout; check --context/--kubeconfig and that the cluster is reachable", what)
+		// The bound may be --request-timeout (default 30s) or the
+		// command's own --timeout, whichever came first.
+		return fmt.Errorf("cannot %s: the API server did not answer in time (--request-timeout, or the command's --timeout); check --context/--kubeconfig and that the cluster is reachable", what)
 	case isConnRefused(err):
 		return fmt.Errorf("cannot %s: the API server refused the connection (%v); check --context/--kubeconfig", what, err)
 	}

@@ -253,12 +253,12 @@ func (o *Options) readCluster(ctx context.Context) (sp *profile.ServiceProfile, 
 	case apierrors.IsNotFound(err):
 		svc = nil
 	case err != nil:
-		return nil, nil, nil, "", &cli.Error{Code: cli.ExitError, Err: kube.Explain(err, "reading Service "+ns+"/"+o.service)}
+		return nil, nil, nil, "", &cli.Error{Code: cli.ExitError, Err: kube.Explain(err, "read Service "+ns+"/"+o.service)}
 	}
 	fqdn := profile.FQDN(o.service, ns, o.ClusterDomain)
 	objs, partial, err := kube.ListProfiles(ctx, c.Dynamic, fqdn, []string{ns})
 	if err != nil {
-		return nil, nil, nil, "", &cli.Error{Code: cli.ExitError, Err: kube.Explain(err, "reading ServiceProfiles")}
+		return nil, nil, nil, "", &cli.Error{Code: cli.ExitError, Err: kube.Explain(err, "read ServiceProfiles")}
 	}
 	if partial != nil {
 		unknown = partial.Warning("client-side overrides in other namespaces are not known")
