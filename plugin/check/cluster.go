@@ -66,6 +66,11 @@ func (o *Options) checkCluster(ctx context.Context) ([]analyze.Result, string, e
 	if err != nil {
 		return nil, "", kube.Explain(ctxErr(ctx, err), "list serviceprofiles.linkerd.io in "+scope)
 	}
+	if len(items) == 0 && !o.AllNamespaces {
+		if err := kube.NamespaceMissing(ctx, g.cs, ns); err != nil {
+			return nil, "", err
+		}
+	}
 	docs := make([]*source.Document, len(items))
 	for i := range items {
 		d := source.FromObject(items[i].Object)

@@ -410,3 +410,20 @@ spec:
 		t.Errorf("unaccepted route: exit %d, stderr %q, stdout:\n%s", code, errOut, out)
 	}
 }
+
+// A namespace that does not exist is an error (exit 1), not a clean
+// "No ServiceProfiles found"; an existing empty one stays clean.
+func TestClusterMissingNamespace(t *testing.T) {
+	setup(t)
+	_, errOut, code := runAs(t, env.Kubeconfig, "check", "-n", "bokos")
+	if code != cli.ExitError || !strings.Contains(errOut, `namespace "bokos" does not exist`) {
+		t.Errorf("missing namespace: exit %d, stderr %q", code, errOut)
+	}
+	if err := env.Apply(context.Background(), "apiVersion: v1\nkind: Namespace\nmetadata: {name: vacant}\n"); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code = runAs(t, env.Kubeconfig, "check", "-n", "vacant")
+	if code != 0 || !strings.Contains(errOut, "No ServiceProfiles found in namespace vacant") {
+		t.Errorf("empty namespace: exit %d, stderr %q", code, errOut)
+	}
+}

@@ -36,6 +36,11 @@ func (e *Engine) Audit(ctx context.Context, ns string, fallbackNS []string) (*Re
 	if err != nil {
 		return nil, err
 	}
+	if len(svcs) == 0 {
+		if err := kube.NamespaceMissing(ctx, e.Kube, ns); err != nil {
+			return nil, err
+		}
+	}
 	all, partial, err := kube.ListProfiles(ctx, e.Dynamic, "", fallbackNS)
 	if err != nil {
 		return nil, err

@@ -370,6 +370,20 @@ func TestAuditClusterDomainMismatch(t *testing.T) {
 	}
 }
 
+// An audit of a namespace that does not exist is an error, not "No
+// Service with a ServiceProfile"; an existing empty one is not.
+func TestAuditMissingNamespace(t *testing.T) {
+	f := webFixture()
+	f.svcs = append(f.svcs, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "empty"}})
+	f.dest = &scripted{}
+	if _, err := f.engine().Audit(context.Background(), "bokos", []string{"bokos"}); err == nil || !strings.Contains(err.Error(), `namespace "bokos" does not exist`) {
+		t.Errorf("missing namespace: %v", err)
+	}
+	if res, err := f.engine().Audit(context.Background(), "empty", []string{"empty"}); err != nil || len(res.Reports) != 0 {
+		t.Errorf("empty namespace: %v", err)
+	}
+}
+
 // Partial RBAC: the client namespace's profiles cannot be read, so which
 // profile is in effect is unknown; what is served is not called drift.
 func TestUnknownInEffectUnderPartialRBAC(t *testing.T) {

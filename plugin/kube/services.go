@@ -2,8 +2,10 @@ package kube
 
 import (
 	"context"
+	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
+	kerrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
@@ -67,4 +69,17 @@ func ServiceNames(ctx context.Context, cs kubernetes.Interface, ns string) ([]st
 		names = append(names, s.Name)
 	}
 	return names, nil
+}
+
+// NamespaceMissing is an error when namespace ns does not exist: an empty
+// result there is a typo, not a clean one. Any other answer (RBAC forbids
+// reading namespaces, an error) is nil: the caller's empty result stands.
+func NamespaceMissing(ctx context.Context, cs kubernetes.Interface, ns string) error {
+	if ns == "" {
+		return nil
+	}
+	if _, err := cs.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); kerrors.IsNotFound(err) {
+		return fmt.Errorf("namespace %q does not exist: check -n/--namespace (or the namespace of the kubeconfig's context)", ns)
+	}
+	return nil
 }
