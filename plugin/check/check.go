@@ -124,6 +124,9 @@ func (o *Options) Validate() error {
 		return cli.Usagef("--fail-on: %v", err)
 	}
 	if o.ListCodes {
+		if len(o.Files) > 0 || o.AllNamespaces || o.UseCluster {
+			return cli.Usagef("--list-codes prints the codes and checks nothing: do not combine it with -f, -A or --cluster")
+		}
 		return nil
 	}
 	if len(o.Files) == 0 && o.UseCluster {

@@ -223,3 +223,15 @@ func TestOutputCompletion(t *testing.T) {
 		}
 	}
 }
+
+// --list-codes checks nothing: files given with it are a usage error, not
+// silently ignored.
+func TestListCodesWithFiles(t *testing.T) {
+	_, errOut, code := run(t, "", "check", "--list-codes", "-f", "../../testdata/profiles/good.yaml")
+	if code != cli.ExitUsage || !strings.Contains(errOut, "--list-codes prints the codes and checks nothing") {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+	if out, _, code := run(t, "", "check", "--list-codes"); code != 0 || !strings.Contains(out, "route-unreachable") {
+		t.Errorf("--list-codes alone: exit %d", code)
+	}
+}
