@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/cli-runtime/pkg/resource"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/scheme"
@@ -280,6 +281,25 @@ func (o *Options) resolveServices(ctx context.Context, cs kubernetes.Interface, 
 		}
 		return svcs, nil
 	}
+	// A kind that is not a Service is a usage error whether or not the
+	// object exists (deploy/webapp and deploy/nope alike).
+	if mapper, err := o.Flags.ToRESTMapper(); err == nil {
+		for _, a := range o.args {
+			typ, name, ok := strings.Cut(a, "/")
+			if !ok {
+				continue
+			}
+			gvr, err := mapper.ResourceFor(schema.GroupVersionResource{Resource: typ})
+			if err != nil || gvr.Resource == "services" {
+				continue
+			}
+			gvk, err := mapper.KindFor(gvr)
+			if err != nil {
+				continue
+			}
+			return nil, notAService(gvk.Kind, name)
+		}
+	}
 	r := resource.NewBuilder(o.Flags).
 		WithScheme(scheme.Scheme, scheme.Scheme.PrioritizedVersionsAllGroups()...).
 		NamespaceParam(ns).DefaultNamespace().
@@ -299,13 +319,16 @@ func (o *Options) resolveServices(ctx context.Context, cs kubernetes.Interface, 
 	for _, info := range infos {
 		svc, ok := info.Object.(*corev1.Service)
 		if !ok {
-			kind := info.Mapping.GroupVersionKind.Kind
-			return nil, cli.Usagef("get works on Services, not %s %q: for workloads use `kubectl profiles tap` or `get --from %s/%s`",
-				kind, info.Name, strings.ToLower(kind), info.Name)
+			return nil, notAService(info.Mapping.GroupVersionKind.Kind, info.Name)
 		}
 		out = append(out, svc)
 	}
 	return out, nil
+}
+
+func notAService(kind, name string) error {
+	return cli.Usagef("get works on Services, not %s %q: for workloads use `kubectl profiles tap` or `get --from %s/%s`",
+		kind, name, strings.ToLower(kind), name)
 }
 
 // runAudit audits -n NAMESPACE or, with -A, every namespace, and prints

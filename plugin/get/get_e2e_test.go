@@ -187,6 +187,7 @@ func TestErrors(t *testing.T) {
 		{"service not found", []string{"get", "--destination-addr", dest.Addr(), "svc/nope", "-n", "books"}, 1, `services "nope" not found`},
 		{"port not on service", []string{"get", "--destination-addr", dest.Addr(), "svc/webapp", "-n", "books", "--port", "9999"}, 1, "port 9999 is not a port of Service books/webapp (ports: 7000, 7001)"},
 		{"not a service", []string{"get", "--destination-addr", dest.Addr(), "deploy/traffic", "-n", "foobar"}, 2, "get works on Services"},
+		{"not a service, and missing", []string{"get", "--destination-addr", dest.Addr(), "deploy/nope", "-n", "foobar"}, 2, `get works on Services, not Deployment "nope"`},
 		{"bad output", []string{"get", "svc/webapp", "-o", "xml"}, 2, `unknown output format "xml"`},
 		{"unreachable", []string{"get", "--destination-addr", "127.0.0.1:1", "--timeout", "1s", "svc/webapp", "-n", "books"}, 1, "destination unreachable at 127.0.0.1:1"},
 		{"no linkerd", []string{"get", "svc/webapp", "-n", "books"}, 1, "no linkerd-destination pod in namespace linkerd: is Linkerd installed?"},
