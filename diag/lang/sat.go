@@ -176,6 +176,22 @@ func inPath(r rune) bool {
 	return r > 0x20 && r != '?' && r != '#' && (r < 0xD800 || r >= 0xE000)
 }
 
+// RequestPath reports whether p can be the path of a request as the proxy
+// matches it (query and fragment already dropped): it starts with "/" and
+// holds only runes inPath allows. No route condition matches a request with
+// any other path, so a route made from one never applies.
+func RequestPath(p string) bool {
+	if p == "" || p[0] != '/' {
+		return false
+	}
+	for _, r := range p {
+		if !inPath(r) {
+			return false
+		}
+	}
+	return true
+}
+
 // cutsOf lists the points where an automaton's behaviour may change: the
 // first rune of each range it tells apart and the rune after its end.
 func cutsOf(a automaton) []rune {

@@ -425,6 +425,10 @@ func convertMethod(m *http_types.HttpMethod) (string, bool) {
 	return "", false
 }
 
+// ValidMethod reports whether http::Method accepts s: a non-empty token.
+// A request never has any other method.
+func ValidMethod(s string) bool { return isToken(s) }
+
 // isToken: RFC 9110 token characters, which is what http::Method accepts.
 func isToken(s string) bool {
 	if s == "" {

@@ -6,6 +6,10 @@ package template
 import (
 	"strings"
 	"unicode/utf8"
+
+	"github.com/kubectl-profiles/kubectl-profiles/diag/lang"
+	"github.com/kubectl-profiles/kubectl-profiles/diag/proxy"
+	"github.com/kubectl-profiles/kubectl-profiles/diag/translate"
 )
 
 // MaxPathLen is how many bytes of a path (after dropping the query) are
@@ -88,6 +92,36 @@ func appendTemplate(dst []byte, path string) []byte {
 		dst = append(dst, RestPlaceholder...)
 	}
 	return dst
+}
+
+// Why a request is left out by Unroutable, said by every command that
+// leaves one out, so that it is counted, never silently dropped.
+const (
+	UnroutablePath   = "a path no request can have (it holds a control character or a space, or lacks the leading /)"
+	UnroutableMethod = "a method no route can name (not an HTTP token, or not in the upper case the destination controller gives route methods)"
+)
+
+// Unroutable says why no route can be made for a request (as a tap reports
+// it) that would match it, or "" when one can. A route made from such a
+// request would match no request, or other requests than it:
+//
+//   - its path (the query and fragment, if any, dropped as appendTemplate
+//     drops them; an empty path is "/") is one no request the proxy routes
+//     can have, by lang.RequestPath, the rule route conditions are analysed
+//     with;
+//   - its method (if any) is not one http::Method accepts
+//     (proxy.ValidMethod), or one the destination controller changes when
+//     it serves a route's condition (translate.ParseMethod upper-cases it).
+//
+// Callers leave such a request out of their groups and count it.
+func Unroutable(method, path string) string {
+	if p := stripQuery(path); p != "" && !lang.RequestPath(p) {
+		return UnroutablePath
+	}
+	if method != "" && (!proxy.ValidMethod(method) || translate.MethodName(translate.ParseMethod(method)) != method) {
+		return UnroutableMethod
+	}
+	return ""
 }
 
 // stripQuery drops the query string and fragment.

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -330,6 +332,7 @@ func FromCapture(r io.Reader, t gen.Target) (*gen.Spec, error) {
 	res := tapprofile.Resolver{ClusterDomain: t.ClusterDomain, DefaultNamespace: t.Namespace}
 	g := template.NewGrouper(template.Options{})
 	other := 0
+	unroutable := map[string]int{} // requests left out, by reason
 	for {
 		ev, err := rd.Next()
 		if errors.Is(err, io.EOF) {
@@ -346,6 +349,10 @@ func FromCapture(r io.Reader, t gen.Target) (*gen.Spec, error) {
 			other++
 			continue
 		}
+		if why := template.Unroutable(ev.Method, ev.Path); why != "" {
+			unroutable[why]++ // a route made from it would not match it
+			continue
+		}
 		g.Add(ev.Method, ev.Path, 0)
 	}
 	spec := &gen.Spec{}
@@ -354,6 +361,10 @@ func FromCapture(r io.Reader, t gen.Target) (*gen.Spec, error) {
 	}
 	if other > 0 {
 		spec.Notes = append(spec.Notes, fmt.Sprintf("%d request(s) in the capture are not to %s.%s (or name no Service): skipped", other, t.Service, t.Namespace))
+	}
+	reasons := slices.Sorted(maps.Keys(unroutable))
+	for _, why := range reasons {
+		spec.Notes = append(spec.Notes, fmt.Sprintf("%d request(s) to %s.%s in the capture have %s: skipped, no route can match them", unroutable[why], t.Service, t.Namespace, why))
 	}
 	groups := g.Groups()
 	cov := template.CoverageOf(groups)
@@ -367,6 +378,13 @@ func FromCapture(r io.Reader, t gen.Target) (*gen.Spec, error) {
 		spec.Notes = append(spec.Notes, fmt.Sprintf("%d request(s) got no template (too many distinct templates, or overlong paths): no route for them", cov.Other+cov.CatchAll))
 	}
 	if len(spec.Endpoints) == 0 {
+		if len(reasons) > 0 {
+			var b strings.Builder
+			for _, why := range reasons {
+				fmt.Fprintf(&b, "; %d with %s", unroutable[why], why)
+			}
+			return nil, fmt.Errorf("no request to %s.%s in the capture that a route can match (%d other request(s)%s): nothing to generate", t.Service, t.Namespace, other, b.String())
+		}
 		return nil, fmt.Errorf("no request to %s.%s in the capture (%d other request(s)): nothing to generate", t.Service, t.Namespace, other)
 	}
 	return spec, nil

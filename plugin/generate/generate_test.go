@@ -25,6 +25,9 @@ func TestGenerateGoldens(t *testing.T) {
 		{"voting-grpcroute", []string{"svc/voting", "-n", "emojivoto", "--proto", "testdata/voting.proto", "--kind", "grpcroute"}, 0},
 		{"template", []string{"svc/webapp", "-n", "booksapp", "--template"}, 0},
 		{"capture", []string{"svc/webapp", "-n", "booksapp", "--from-capture", "testdata/capture.json"}, 0},
+		{"capture-evil", []string{"svc/webapp", "-n", "booksapp", "--from-capture", "testdata/capture-evil.json"}, 0},
+		{"capture-evil-httproute", []string{"svc/webapp", "-n", "booksapp", "--from-capture", "testdata/capture-evil.json", "--kind", "httproute"}, 0},
+		{"capture-evil-only", []string{"svc/webapp", "-n", "booksapp", "--from-capture", "testdata/evil.ndjson"}, 1},
 		{"usage-two-sources", []string{"svc/webapp", "--template", "--proto", "x.proto"}, 2},
 		{"usage-grpc-openapi", []string{"svc/webapp", "--open-api", "x.yaml", "--kind", "grpcroute"}, 2},
 		{"missing-file", []string{"svc/webapp", "--open-api", "testdata/nope.yaml"}, 1},
@@ -88,5 +91,47 @@ func TestGenerateVerificationCatchesShadowing(t *testing.T) {
 	res, err := generate.Generate(tgt, generate.KindHTTPRoute, ordered, false, false)
 	if err != nil || len(res.Problems) > 0 {
 		t.Fatalf("ordered: %v %q", err, res.Problems)
+	}
+}
+
+// A capture whose requests to the Service hold a path no request can have
+// (control characters: QA's evil.ndjson) or a method no route can name
+// ("get", "G ET"): they are left out, counted in one note per reason, and
+// the rest of the capture still gives its routes; never the internal-error
+// path ("report this"), never a raw control character or a header value.
+func TestGenerateCaptureSkipsUnroutableRequests(t *testing.T) {
+	for _, tc := range []struct {
+		file  string
+		code  int
+		notes []string
+	}{
+		{"testdata/capture-evil.json", 0, []string{
+			"note: 2 request(s) to webapp.booksapp in the capture have a method no route can name (not an HTTP token, or not in the upper case the destination controller gives route methods): skipped, no route can match them\n",
+			"note: 1 request(s) to webapp.booksapp in the capture have a path no request can have (it holds a control character or a space, or lacks the leading /): skipped, no route can match them\n",
+		}},
+		{"testdata/evil.ndjson", 1, []string{
+			"error: testdata/evil.ndjson: no request to webapp.booksapp in the capture that a route can match (1 other request(s); 1 with a path no request can have (it holds a control character or a space, or lacks the leading /)): nothing to generate\n",
+		}},
+	} {
+		for _, kind := range []string{generate.KindServiceProfile, generate.KindHTTPRoute} {
+			out, errOut, code := clitest.Run("", "generate", "svc/webapp", "-n", "booksapp", "--from-capture", tc.file, "--kind", kind)
+			if code != tc.code {
+				t.Fatalf("%s %s: exit %d, want %d: %s", tc.file, kind, code, tc.code, errOut)
+			}
+			for _, n := range tc.notes {
+				if !strings.Contains(errOut, n) {
+					t.Errorf("%s %s: stderr lacks %q:\n%s", tc.file, kind, n, errOut)
+				}
+			}
+			all := out + errOut
+			for _, bad := range []string{"report this", "SECRET", "pwned", "RED", "\x1b", "\u202e", "\u009b", "\a", "get /", "G ET"} {
+				if strings.Contains(all, bad) {
+					t.Errorf("%s %s: output holds %q:\n%s", tc.file, kind, bad, all)
+				}
+			}
+			if code == 0 && !strings.Contains(out, "GET /books/{id}") && !strings.Contains(out, "/books/[^/]+") {
+				t.Errorf("%s %s: the rest of the capture gave no routes:\n%s", tc.file, kind, out)
+			}
+		}
 	}
 }
