@@ -72,6 +72,26 @@ func newCollector(want tapclient.Direction, only *Service) *collector {
 
 // request handles a request event and its classification.
 func (c *collector) request(ev *tapclient.Event, res tapprofile.Result) {
+	svc := Service{Name: res.Key.Service, Namespace: res.Key.Namespace}
+	if res.Status == tapprofile.PolicyMatched && res.Matcher.Routes()[res.Match.Route].Default != "" {
+		// Client policy without user routes: the default route takes every
+		// request, as a Service without ServiceProfile routes. Counted as
+		// unmatched, with a ServiceProfile proposed, as before policy mode.
+		res.Status = tapprofile.NoRoutes
+	}
+	switch res.Status {
+	case tapprofile.Unmatched, tapprofile.NoRoutes, tapprofile.PolicyNoRoute:
+		if c.only != nil && svc != *c.only {
+			break
+		}
+		// A request no route can be made for (a path no request can have,
+		// a method no route can name) would get a route that matches no
+		// request: it is not grouped, and counted with the requests not
+		// classified, with the reason.
+		if why := template.Unroutable(ev.Method, ev.Path); why != "" {
+			res.Status, res.Reason = tapprofile.Unknown, why
+		}
+	}
 	c.tally.Add(res)
 	switch res.Status {
 	case tapprofile.Unknown:
@@ -80,16 +100,9 @@ func (c *collector) request(ev *tapclient.Event, res tapprofile.Result) {
 		c.c.matched.Add(1)
 		return
 	}
-	svc := Service{Name: res.Key.Service, Namespace: res.Key.Namespace}
 	if c.only != nil && svc != *c.only {
 		c.c.other.Add(1)
 		return
-	}
-	if res.Status == tapprofile.PolicyMatched && res.Matcher.Routes()[res.Match.Route].Default != "" {
-		// Client policy without user routes: the default route takes every
-		// request, as a Service without ServiceProfile routes. Counted as
-		// unmatched, with a ServiceProfile proposed, as before policy mode.
-		res.Status = tapprofile.NoRoutes
 	}
 	if res.Status == tapprofile.PolicyMatched || res.Status == tapprofile.PolicyNoRoute {
 		c.keepPolicy(ev, res)

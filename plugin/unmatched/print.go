@@ -47,8 +47,12 @@ func (o *Options) print(s *tapsession.Session, c *collector, elapsed time.Durati
 	case t.Classified() == 0:
 		note()
 		hint := "see the warnings above"
+		noService := t.Count(tapprofile.ReasonNoService)
+		unroutable := t.Count(template.UnroutablePath) + t.Count(template.UnroutableMethod)
 		switch {
-		case t.Count(tapprofile.ReasonNoService) != t.Unknown:
+		case noService+unroutable != t.Unknown:
+		case noService == 0:
+			hint = "no route can match such a request: is this a capture of real traffic?"
 		case s.Request.To == nil:
 			hint = "a request served names a Service only through the l5d-dst-canonical header a meshed client adds, or a full <svc>.<ns>.svc.<domain> authority (README, tap)"
 		default:
