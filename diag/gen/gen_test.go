@@ -101,6 +101,29 @@ func TestSpecOrderShadows(t *testing.T) {
 	}
 }
 
+// A spec whose literal paths look like the sample of a template ("/f/p1"
+// next to "/f/{id}", whose Sample is "/f/p1"), or whose template takes it
+// ("/f/p{x}"): each endpoint's route still gets a request only it describes,
+// so the verification passes (it sent "/f/p1" to "/f/{id}" and failed:
+// "report this" for a valid spec).
+func TestRoundTripSampleLookalikes(t *testing.T) {
+	for _, paths := range [][]string{
+		{"/f/p1", "/f/{id}"},
+		{"/f/p{x}", "/f/{id}"},
+		{"/f/{id}", "/f/{x}{y}", "/f/p1"},
+		{"/g/{a}p1", "/g/{b}", "/g/p1/{c}", "/g/p1/p2", "/g/{d}/p2"},
+	} {
+		for _, method := range []string{"GET", ""} {
+			var eps []Endpoint
+			for _, p := range paths {
+				eps = append(eps, Endpoint{Method: method, Path: p})
+			}
+			ordered, _ := Order(eps)
+			t.Run(fmt.Sprintf("%q %v", method, paths), func(t *testing.T) { roundTrip(t, ordered) })
+		}
+	}
+}
+
 // Order moves a route before a single earlier one covering it even when the
 // segment order alone would not (a literal inside a segment).
 func TestOrderByCover(t *testing.T) {
@@ -116,7 +139,7 @@ func TestOrderByCover(t *testing.T) {
 // prefixes, several methods) always round-trip after Order.
 func TestRoundTripRandomSpecs(t *testing.T) {
 	rnd := rand.New(rand.NewSource(1))
-	segs := []string{"books", "new", "{id}", "authors", "{authorId}", "edit", "latest", "{id}.json", "v{n}"}
+	segs := []string{"books", "new", "{id}", "authors", "{authorId}", "edit", "latest", "{id}.json", "v{n}", "p1", "p{x}"}
 	methods := []string{"GET", "POST", "DELETE", ""}
 	for iter := 0; iter < 60; iter++ {
 		seen := map[string]bool{}

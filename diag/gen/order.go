@@ -35,6 +35,38 @@ func Cond(e *lang.Engine, ep Endpoint) lang.Cond {
 	return lang.And(lang.Method(ep.Method), c)
 }
 
+// Witness returns a shortest path that the route of eps[i] matches and the
+// route of no other endpoint (of a method that can meet its own) matches
+// (diag/lang): a request that only eps[i] describes. ok is false when every
+// path of eps[i] is another endpoint's too, or past the engine's bound.
+//
+// The verification sends an endpoint's Sample through the proxy's matching
+// and, only when that goes elsewhere, its Witness: a Sample can be another
+// endpoint's path as well ("/f/p1" is the Sample of "/f/{id}" and a path
+// of "/f/p1" or "/f/p{x}"), and then the spec itself gives it to that one.
+func Witness(e *lang.Engine, eps []Endpoint, i int) (path string, ok bool) {
+	ep := eps[i]
+	if ep.Literal() {
+		return "", false // its one path is its Sample
+	}
+	own := e.Path(proxy.Anchor(Regex(ep.Path)))
+	pre := lang.RequiredPrefix(own)
+	var others []lang.Cond
+	for j, other := range eps {
+		if j == i || ep.Method != "" && other.Method != "" && other.Method != ep.Method {
+			continue
+		}
+		if c := Cond(e, other); lang.PrefixCompatible(lang.RequiredPrefix(c), pre) {
+			others = append(others, c)
+		}
+	}
+	req, ok, decided := e.Example(lang.And(lang.Method(ep.SampleMethod()), own, lang.Not(lang.Or(others...))))
+	if !ok || !decided {
+		return "", false
+	}
+	return req.Path, true
+}
+
 // Order returns the endpoints without duplicates (same method and the same
 // template up to parameter names) in an order where none takes the requests
 // of a later one under first-match semantics: templates compared segment by

@@ -50,7 +50,8 @@ func (e Endpoint) Literal() bool { return !strings.ContainsAny(e.Path, "{}") }
 
 // Sample is a concrete path for the template: each parameter becomes
 // "p<N>" (N counts parameters from 1), so samples of different templates
-// differ from each other and from ordinary literal segments.
+// differ from each other and from ordinary literal segments (see Witness
+// for when they do not).
 func (e Endpoint) Sample() string {
 	var b strings.Builder
 	n := 0

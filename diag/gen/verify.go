@@ -10,6 +10,7 @@ import (
 
 	"github.com/kubectl-profiles/kubectl-profiles/diag/analyze"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/finding"
+	"github.com/kubectl-profiles/kubectl-profiles/diag/lang"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/policy"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/policymatch"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/profile"
@@ -68,14 +69,24 @@ func VerifyProfile(sp *profile.ServiceProfile, t Target, eps []Endpoint) ([]stri
 		return nil, err
 	}
 	var bad []string
+	var eng *lang.Engine
 	for i, ep := range eps {
-		method := ep.SampleMethod()
-		idx, name, ok := p.Match(method, ep.Sample())
+		method, sample := ep.SampleMethod(), ep.Sample()
+		idx, name, ok := p.Match(method, sample)
+		if !ok || idx != i {
+			if eng == nil {
+				eng = lang.NewEngine(0)
+			}
+			if w, found := Witness(eng, eps, i); found {
+				sample = w
+				idx, name, ok = p.Match(method, sample)
+			}
+		}
 		switch {
 		case !ok:
-			bad = append(bad, fmt.Sprintf("%s %s matches no route, not %q", method, ep.Sample(), ep.Name()))
+			bad = append(bad, fmt.Sprintf("%s %s matches no route, not %q", method, sample, ep.Name()))
 		case idx != i:
-			bad = append(bad, fmt.Sprintf("%s %s gets route %q, not %q", method, ep.Sample(), name, ep.Name()))
+			bad = append(bad, fmt.Sprintf("%s %s gets route %q, not %q", method, sample, name, ep.Name()))
 		}
 	}
 	return bad, nil
@@ -140,10 +151,20 @@ func VerifyRoutes(exp policy.Expected, eps []Endpoint, placed []Placed) []string
 	}
 	routes := m.Routes()
 	var req policymatch.Request
+	var eng *lang.Engine
 	for i, ep := range eps {
 		req.Method, req.Path = ep.SampleMethod(), ep.Sample()
 		res := m.Match(&req)
 		want := placed[i]
+		if res.Outcome != policymatch.Matched || routes[res.Route].Name != want.Route || res.Rule != want.Rule {
+			if eng == nil {
+				eng = lang.NewEngine(0)
+			}
+			if w, found := Witness(eng, eps, i); found {
+				req.Path = w
+				res = m.Match(&req)
+			}
+		}
 		switch {
 		case res.Outcome == policymatch.NoRoute:
 			bad = append(bad, fmt.Sprintf("%s %s matches no rule (would get a 404), not %s rule %d", req.Method, req.Path, want.Route, want.Rule))
