@@ -368,14 +368,21 @@ func FromCapture(r io.Reader, t gen.Target) (*gen.Spec, error) {
 	}
 	groups := g.Groups()
 	cov := template.CoverageOf(groups)
+	untemplated := cov.Other + cov.CatchAll
 	for _, gr := range groups {
 		if gr.IsOther() || gr.Template == template.RestPlaceholder || gr.Template == "/"+template.RestPlaceholder {
 			continue
 		}
+		if strings.Contains(gr.Template, template.RestPlaceholder) {
+			// A path over MaxPathLen: an endpoint parameter is one segment,
+			// so its route would not match the requests of the group.
+			untemplated += gr.Count
+			continue
+		}
 		spec.Endpoints = append(spec.Endpoints, gen.Endpoint{Method: gr.Method, Path: gr.Template})
 	}
-	if cov.Other+cov.CatchAll > 0 {
-		spec.Notes = append(spec.Notes, fmt.Sprintf("%d request(s) got no template (too many distinct templates, or overlong paths): no route for them", cov.Other+cov.CatchAll))
+	if untemplated > 0 {
+		spec.Notes = append(spec.Notes, fmt.Sprintf("%d request(s) got no template (too many distinct templates, or paths over %d bytes): no route for them", untemplated, template.MaxPathLen))
 	}
 	if len(spec.Endpoints) == 0 {
 		if len(reasons) > 0 {

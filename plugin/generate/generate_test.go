@@ -1,6 +1,7 @@
 package generate_test
 
 import (
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -133,5 +134,27 @@ func TestGenerateCaptureSkipsUnroutableRequests(t *testing.T) {
 				t.Errorf("%s %s: the rest of the capture gave no routes:\n%s", tc.file, kind, out)
 			}
 		}
+	}
+}
+
+// A captured path over template.MaxPathLen ends its template in {rest}
+// (anything, slashes included); as an endpoint parameter that would be one
+// segment, so the route would not match the requests it was made for. Such
+// requests are counted with those that got no template, as "/{rest}" ones.
+func TestFromCaptureLeavesOutOverlongPaths(t *testing.T) {
+	var b strings.Builder
+	for i, p := range []string{"/books", "/a/b/" + strings.Repeat("z", 1100) + "/c", "/" + strings.Repeat("y", 1100)} {
+		fmt.Fprintf(&b, `{"source":{"ip":"10.42.0.20","port":50000,"metadata":{"namespace":"booksapp"}},"destination":{"ip":"10.42.0.30","port":7000,"metadata":{"namespace":"booksapp","service":"webapp"}},"proxyDirection":"OUTBOUND","requestInitEvent":{"id":{"base":1,"stream":%d},"method":"GET","scheme":"HTTP","authority":"webapp.booksapp:7000","path":%q}}`+"\n", i, p)
+	}
+	spec, err := generate.FromCapture(strings.NewReader(b.String()), gen.Target{Service: "webapp", Namespace: "booksapp", ClusterDomain: "cluster.local"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(spec.Endpoints) != 1 || spec.Endpoints[0].Path != "/books" {
+		t.Errorf("endpoints %v, want GET /books only", spec.Endpoints)
+	}
+	want := "2 request(s) got no template (too many distinct templates, or paths over 1024 bytes): no route for them"
+	if strings.Join(spec.Notes, "\n") != want {
+		t.Errorf("notes %q, want %q", spec.Notes, want)
 	}
 }
