@@ -12,6 +12,7 @@ import (
 
 	"github.com/kubectl-profiles/kubectl-profiles/diag/policy"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/profile"
+	"github.com/kubectl-profiles/kubectl-profiles/diag/template"
 )
 
 // Target names what the routes are for.
@@ -90,6 +91,9 @@ func HTTPRoutes(t Target, eps []Endpoint, ruleTimeouts, catchAll bool) ([]*gatew
 			m.Path = &gatewayv1.HTTPPathMatch{Type: ptr(gatewayv1.PathMatchRegularExpression), Value: ptr(Regex(ep.Path))}
 		}
 		if ep.Method != "" {
+			if !template.GatewayMethod(ep.Method) {
+				return nil, nil, fmt.Errorf("%s: an HTTPRoute cannot match method %s (the Gateway API allows GET, HEAD, POST, PUT, DELETE, CONNECT, OPTIONS, TRACE and PATCH): generate a ServiceProfile (--kind serviceprofile), which can", ep.Name(), ep.Method)
+			}
 			m.Method = ptr(gatewayv1.HTTPMethod(ep.Method))
 		}
 		rules[i] = gatewayv1.HTTPRouteRule{Matches: []gatewayv1.HTTPRouteMatch{m}}

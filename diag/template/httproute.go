@@ -62,6 +62,10 @@ func isHex(c byte) bool {
 var gatewayMethods = map[string]bool{"GET": true, "HEAD": true, "POST": true, "PUT": true, "DELETE": true,
 	"CONNECT": true, "OPTIONS": true, "TRACE": true, "PATCH": true}
 
+// GatewayMethod reports whether an HTTPRoute can match method m: the Gateway
+// API's HTTPMethod enum allows it (the API server rejects any other).
+func GatewayMethod(m string) bool { return gatewayMethods[m] }
+
 // HTTPRouteFor returns a gateway.networking.k8s.io/v1 HTTPRoute named name
 // attached to p with one rule per proposed group (in Routes' order), each
 // matching the group's method (when the Gateway API can name it; else any

@@ -158,3 +158,24 @@ func TestFromCaptureLeavesOutOverlongPaths(t *testing.T) {
 		t.Errorf("notes %q, want %q", spec.Notes, want)
 	}
 }
+
+// An HTTPRoute can match only the nine methods of the Gateway API's enum (the
+// API server rejects the route otherwise): a captured extension method
+// fails --kind httproute with one line that names the way out, and a
+// ServiceProfile takes it.
+func TestGenerateHTTPRouteRefusesExtensionMethod(t *testing.T) {
+	dir := t.TempDir()
+	ev := `{"source":{"ip":"10.42.0.20","port":50000,"metadata":{"namespace":"booksapp"}},"destination":{"ip":"10.42.0.30","port":7000,"metadata":{"namespace":"booksapp","service":"webapp"}},"proxyDirection":"OUTBOUND","requestInitEvent":{"id":{"base":1,"stream":1},"method":"PROPFIND","scheme":"HTTP","authority":"webapp.booksapp:7000","path":"/dav"}}` + "\n"
+	if err := os.WriteFile(dir+"/c.json", []byte(ev), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := clitest.Run("", "generate", "svc/webapp", "-n", "booksapp", "--from-capture", dir+"/c.json", "--kind", "httproute")
+	if code != 1 || out != "" || strings.Count(errOut, "\n") != 1 ||
+		!strings.Contains(errOut, "error: PROPFIND /dav: an HTTPRoute cannot match method PROPFIND (the Gateway API allows GET, HEAD, POST, PUT, DELETE, CONNECT, OPTIONS, TRACE and PATCH): generate a ServiceProfile (--kind serviceprofile), which can") {
+		t.Fatalf("code %d\nstdout %q\nstderr %q", code, out, errOut)
+	}
+	out, errOut, code = clitest.Run("", "generate", "svc/webapp", "-n", "booksapp", "--from-capture", dir+"/c.json")
+	if code != 0 || !strings.Contains(out, "method: PROPFIND") {
+		t.Fatalf("serviceprofile: code %d\n%s%s", code, out, errOut)
+	}
+}
