@@ -17,6 +17,7 @@ import (
 	"github.com/kubectl-profiles/kubectl-profiles/diag/profile"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/proxy"
 	"github.com/kubectl-profiles/kubectl-profiles/diag/rustregex"
+	"github.com/kubectl-profiles/kubectl-profiles/diag/template"
 )
 
 // Input is what is migrated.
@@ -148,8 +149,6 @@ func and(a, b conj) (conj, bool, string) {
 	}
 	return c, true, ""
 }
-
-var gatewayMethods = map[string]bool{"GET": true, "HEAD": true, "POST": true, "PUT": true, "DELETE": true, "CONNECT": true, "OPTIONS": true, "TRACE": true, "PATCH": true}
 
 // pathMatch writes a ServiceProfile pathRegex (which the proxy anchors as
 // ^regex$) as an HTTPRoute path match on the whole path: a literal as Exact
@@ -295,7 +294,7 @@ func Convert(in Input) (*Result, error) {
 		for _, c := range cs {
 			m := gatewayv1.HTTPRouteMatch{}
 			if c.method != "" {
-				if !gatewayMethods[c.method] {
+				if !template.GatewayMethod(c.method) {
 					why = fmt.Sprintf("method %s is not one the Gateway API can match", c.method)
 					break
 				}
