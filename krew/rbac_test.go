@@ -168,7 +168,7 @@ metadata:
 			t.Errorf("complete %q %q: got %q, want %q", kinds, toComplete, got, want)
 		}
 	}
-	check(bob, completion.Services, "", []string{"books", "webapp"})
+	check(bob, completion.Services, "", []string{"svc/books", "svc/webapp"})
 	check(bob, completion.Workloads, "deploy/w", []string{"deploy/webapp"})
 	if got, _ := completion.CompleteNamespaces(bob)(nil, nil, "sh"); !reflect.DeepEqual(got, []string{"shop"}) {
 		t.Errorf("namespaces: got %q", got)

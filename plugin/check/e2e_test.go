@@ -188,9 +188,11 @@ func TestClusterNamespace(t *testing.T) {
 		o.Findings[0].Origin.File != "" || o.Findings[0].Origin.Line != 0 {
 		t.Errorf("shop: %s", out)
 	}
+	// A namespace that does not exist is not an empty result
+	// (TestClusterMissingNamespace has the existing empty one).
 	_, errOut, code = runAs(t, env.Kubeconfig, "check", "-n", "empty-ns")
-	if code != 0 || errOut != "No ServiceProfiles found in namespace empty-ns.\n" {
-		t.Errorf("empty namespace: exit %d %q", code, errOut)
+	if code != cli.ExitError || !strings.Contains(errOut, `namespace "empty-ns" does not exist`) {
+		t.Errorf("missing namespace: exit %d %q", code, errOut)
 	}
 }
 
