@@ -85,7 +85,7 @@ func (e *Engine) Audit(ctx context.Context, ns string, fallbackNS []string) (*Re
 			continue
 		}
 		s := kube.ToService(svc)
-		lookups, skip := e.lookupsFor(svc)
+		lookups, skip := e.lookupsFor(svc, cands)
 		clients := []report.Client{}
 		tokens := []destination.Token{}
 		if fixed != nil {

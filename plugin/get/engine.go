@@ -300,14 +300,16 @@ func (e *Engine) view(ctx context.Context, svc *corev1.Service) (view, error) {
 		return v, fmt.Errorf("port %d is not a port of Service %s/%s (ports: %s): pass one of them to --port",
 			e.Config.Port, svc.Namespace, svc.Name, ports(s))
 	}
-	v.in.Lookups, v.skip = e.lookupsFor(svc)
+	v.in.Lookups, v.skip = e.lookupsFor(svc, cands)
 	v.unreadable = unknownInEffect(partial, svc.Namespace, client.Namespace)
 	return v, nil
 }
 
 // lookupsFor lists the ports to look up (each port number once: 53/TCP
-// and 53/UDP are one lookup) and those skipped, with the reason.
-func (e *Engine) lookupsFor(svc *corev1.Service) ([]report.PortLookup, []report.NotLookedUp) {
+// and 53/UDP are one lookup) and those skipped, with the reason. cands are
+// the ServiceProfiles named for the Service: a Service with nothing to look
+// up says they are never served, rather than leave them unmentioned.
+func (e *Engine) lookupsFor(svc *corev1.Service, cands []expect.Candidate) ([]report.PortLookup, []report.NotLookedUp) {
 	var skip []report.NotLookedUp
 	if len(svc.Spec.Ports) == 0 {
 		why := "the Service has no ports, so there is nothing to look up"
@@ -316,6 +318,12 @@ func (e *Engine) lookupsFor(svc *corev1.Service) ([]report.PortLookup, []report.
 			why = "ExternalName Service without ports: nothing to look up (the destination rejects ExternalName Services anyway)"
 		case svc.Spec.ClusterIP == corev1.ClusterIPNone:
 			why = "headless Service without ports: nothing to look up (clients reach its pods directly)"
+		}
+		fqdn := profile.FQDN(svc.Name, svc.Namespace, e.Config.ClusterDomain)
+		for _, c := range cands {
+			if c.Name == fqdn {
+				why += fmt.Sprintf("; ServiceProfile %s/%s is never served for it", c.Namespace, c.Name)
+			}
 		}
 		return nil, []report.NotLookedUp{{Reason: why}}
 	}

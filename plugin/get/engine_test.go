@@ -256,8 +256,17 @@ func TestWhatIsNotLookedUp(t *testing.T) {
 	headless := svc("books", "headless")
 	headless.Spec.ClusterIP = corev1.ClusterIPNone
 	dns := svc("books", "dns", port(53, corev1.ProtocolTCP), port(53, corev1.ProtocolUDP), port(5353, corev1.ProtocolUDP), port(9, corev1.ProtocolSCTP))
-	f := fixture{svcs: []runtime.Object{ext, headless, dns}}
+	f := fixture{svcs: []runtime.Object{ext, headless, dns},
+		profiles: []runtime.Object{sp("books", "ext.books.svc.cluster.local", map[string]interface{}{"routes": []interface{}{route("r", "/r")}})}}
 	res := f.get(t, "books/ext", "books/headless", "books/dns")
+	// A profile named for a Service with nothing to look up is never
+	// served: said, not left unmentioned.
+	if got := res.Reports[0].NotLookedUp; len(got) != 1 || !strings.Contains(got[0].Reason, "ServiceProfile books/ext.books.svc.cluster.local is never served for it") {
+		t.Errorf("ext: %+v", got)
+	}
+	if got := res.Reports[1].NotLookedUp; len(got) != 1 || strings.Contains(got[0].Reason, "ServiceProfile") {
+		t.Errorf("headless, without a profile: %+v", got)
+	}
 	for i, want := range []string{"ExternalName Service without ports", "headless Service without ports"} {
 		r := res.Reports[i]
 		if r.Ports == nil || len(r.Ports) != 0 || len(r.NotLookedUp) != 1 || !strings.Contains(r.NotLookedUp[0].Reason, want) {
