@@ -52,28 +52,6 @@ type Analyzer struct {
 
 var analyzers = map[string]*Analyzer{}
 
-// NeedsProfile tells whether code comes from an analyzer that cannot run
-// without the ServiceProfile object itself (each of its alternatives needs
-// it as written or decoded). In `get`, such findings are about the profile
-// predicted to be in effect: when that profile is unknown, they are not
-// about what the client gets.
-func NeedsProfile(code string) bool {
-	for _, a := range analyzers {
-		for _, c := range a.Codes {
-			if c != code {
-				continue
-			}
-			for _, n := range a.Needs {
-				if n&(Unparsed|Written|Decoded) == 0 {
-					return false
-				}
-			}
-			return true
-		}
-	}
-	return false
-}
-
 // register adds an analyzer at init. Duplicate names, unregistered codes
 // and codes claimed by two analyzers are programming errors.
 func register(a Analyzer) *Analyzer {

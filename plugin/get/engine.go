@@ -735,10 +735,12 @@ func unknownInEffectPorts(r *report.Report, unreadable string) {
 			case analyze.CodeDrift, analyze.CodeDefaultProfile, analyze.CodeDestinationSilent, analyze.CodeUnservable,
 				analyze.CodeProfileWithoutRoutes, analyze.CodeHTTPRouteIgnored:
 				continue // they compare with a prediction that cannot be made
+			case analyze.CodeTimeoutUnparsable, analyze.CodeRetryRatioNegative, analyze.CodeRetryRatioAboveOne,
+				analyze.CodeRouteNameEmpty, analyze.CodeRouteNameDuplicate:
+				continue // about the text of a profile that may not be the one in effect
 			}
-			if analyze.NeedsProfile(f.Code) {
-				continue // about a profile that may not be the one in effect
-			}
+			// What the proxy does with what was served (proxy drops,
+			// regexes) is about this client and stays.
 			kept = append(kept, f)
 		}
 		p.Findings = kept

@@ -430,6 +430,16 @@ func TestUnknownInEffectUnderPartialRBAC(t *testing.T) {
 	if codes := codesOf(bad.get(t, "books/web").Reports[0].Ports[0]); codes["timeout-unparsable"] == "" {
 		t.Errorf("near miss: the books profile is in effect, its finding is missing: %v", codes)
 	}
+	// What the proxy does with what was served is about this client: a
+	// served regex the proxy cannot compile is still reported.
+	served := webFixture()
+	served.forbid, served.cfg.FromNamespace = []string{"", "foobar"}, "foobar"
+	served.dest = &scripted{answers: map[string]answer{webFQDN + ":80": {profile: &pb.DestinationProfile{FullyQualifiedName: webFQDN, Routes: []*pb.Route{
+		{Condition: &pb.RequestMatch{Match: &pb.RequestMatch_Path{Path: &pb.PathMatch{Regex: "/a(?=b)"}}}, MetricsLabels: map[string]string{"route": "bad"}},
+		{Condition: &pb.RequestMatch{Match: &pb.RequestMatch_Path{Path: &pb.PathMatch{Regex: "/.*"}}}, MetricsLabels: map[string]string{"route": "ok"}}}}}}}
+	if codes := codesOf(served.get(t, "books/web").Reports[0].Ports[0]); codes["regex-dropped-by-proxy"] == "" {
+		t.Errorf("a served route the proxy drops is not reported when the profile in effect is unknown: %v", codes)
+	}
 	// Readable: the service namespace's profile is known to be in effect.
 	f.forbid = []string{""}
 	if p := f.get(t, "books/web").Reports[0].Ports[0]; p.InEffect.Source != "service-namespace" {

@@ -221,14 +221,10 @@ type watcher struct {
 	kube kubernetes.Interface
 	dyn  dynamic.Interface
 
-	events chan watchMsg
-	latest map[string]*pb.DestinationProfile // by path, owned by the loop
-	// lastPush is when each stream (by path) last brought a push: a change
-	// the API watch delivers after the push that carried it is said to be
-	// in that push, not to have nothing to push.
-	lastPush map[string]time.Time
-	pending  []*pending
-	held     []*heldPush
+	events  chan watchMsg
+	latest  map[string]*pb.DestinationProfile // by path, owned by the loop
+	pending []*pending
+	held    []*heldPush
 
 	// The policy half (watch_policy.go), owned by the loop.
 	polConn    PolicyStreamer
@@ -264,7 +260,7 @@ func (o *Options) runWatch(ctx context.Context, eng *Engine, svcs []*corev1.Serv
 		return err
 	}
 	w := &watcher{o: o, eng: eng, dest: st, kube: kc, dyn: dc, svcs: svcs, reports: res.Reports, out: o.Streams.Out,
-		json: o.Output == cli.OutputJSON, now: time.Now, events: make(chan watchMsg, 64), latest: map[string]*pb.DestinationProfile{}, lastPush: map[string]time.Time{},
+		json: o.Output == cli.OutputJSON, now: time.Now, events: make(chan watchMsg, 64), latest: map[string]*pb.DestinationProfile{},
 		polLatest: map[string]*dpolicy.Policy{}}
 	if kc != eng.Kube && eng.Policy != nil && eng.Policy.ReadCluster != nil {
 		// The policy resources too are re-read with the watch's clients:
@@ -520,7 +516,6 @@ func (w *watcher) port(s *watchStream) uint32 { return w.reports[s.report].Ports
 // deliver the change a moment after the destination's informer).
 func (w *watcher) push(ctx context.Context, m watchMsg) error {
 	s := m.stream
-	w.lastPush[s.path] = m.at
 	var matched *pending
 	for i := len(w.pending) - 1; i >= 0; i-- {
 		if p := w.pending[i]; p.report == s.report && p.waiting[s.path] {
@@ -572,9 +567,6 @@ func (w *watcher) grace() time.Duration {
 
 // pushed prints a push that no change explains.
 func (w *watcher) pushed(ctx context.Context, s *watchStream, msg *pb.DestinationProfile, at time.Time, why string) error {
-	if at.After(w.lastPush[s.path]) {
-		w.lastPush[s.path] = at
-	}
 	prev := w.latest[s.path]
 	w.latest[s.path] = msg
 	return w.emitChange(ctx, s, nil, 0, prev, msg, why)
@@ -647,16 +639,11 @@ func (w *watcher) expire(ctx context.Context, p *pending) error {
 			p.expect[s.path] = true
 		}
 		head := fmt.Sprintf("ServiceProfile %s/%s %s%s", p.obj.Namespace, p.obj.Name, p.obj.Event, rv(p.obj))
-		if at, ok := w.lastPush[s.path]; ok && !p.expect[s.path] && !at.Before(p.seen.Add(-w.grace())) {
-			// The destination pushed while (or just before) the API
-			// watch delivered this change: that push carried it.
-			msg := fmt.Sprintf("%s -> in the destination's push of %s above (port %d)", head, w.stamp(at), pr.Port)
-			obj := p.obj
-			w.line(w.state(WatchEvent{Time: w.stamp(w.now()), Type: EventPushed, Service: w.service(p.report), Port: pr.Port, Object: &obj, Message: msg}, pr), msg)
-			continue
-		}
 		if !p.expect[s.path] {
-			msg := fmt.Sprintf("%s -> nothing to push for port %d (not the profile in effect for this client, or the same content)", head, pr.Port)
+			// Either the object does not decide what this client gets, or
+			// what it was last served already reflects it (a push the
+			// API watch delivered this change after).
+			msg := fmt.Sprintf("%s -> nothing to push for port %d (what this client was last served already reflects it, or it is not the profile in effect for this client)", head, pr.Port)
 			w.line(w.state(WatchEvent{Time: w.stamp(w.now()), Type: EventNoPush, Service: w.service(p.report), Port: pr.Port, Object: &p.obj, Message: msg}, pr), msg)
 			continue
 		}
