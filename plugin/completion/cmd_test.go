@@ -78,7 +78,7 @@ func TestCompleteThroughCobra(t *testing.T) {
 	}{
 		// get takes svc/NAME: a bare name would be read as a resource type.
 		{[]string{"--kubeconfig", kc, "get", ""}, "svc/books\nsvc/webapp\n:4"},
-		{[]string{"--kubeconfig", kc, "get", "web"}, "svc/webapp\n:4"},
+		{[]string{"--kubeconfig", kc, "get", "web"}, ":4"},
 		{[]string{"--kubeconfig", kc, "get", "svc/w"}, "svc/webapp\n:4"},
 		{[]string{"--kubeconfig", kc, "get", "service", ""}, "books\nwebapp\n:4"},
 		{[]string{"--kubeconfig", kc, "-n", "other", "get", ""}, "svc/elsewhere\n:4"},

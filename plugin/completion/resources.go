@@ -72,8 +72,8 @@ func lookup(name string) (kind, bool) {
 // the given kinds (plural, singular or short names; unknown ones are ignored)
 // from the namespace selected by f (-n, or the kubeconfig context).
 //
-//   - one kind:        "web<TAB>" offers "svc/webapp" (the commands take
-//     KIND/NAME; a bare name would be read as a resource type).
+//   - one kind:        "<TAB>" and "s<TAB>" offer "svc/webapp" (the
+//     commands take KIND/NAME; a bare name would be read as a type).
 //   - several kinds:   "<TAB>" offers "deployment/", "pod/", ...; then
 //     "deploy/w<TAB>" offers "deploy/webapp", keeping the prefix as typed.
 //   - "deploy <TAB>":  after a kind word, bare names of that kind.
@@ -125,8 +125,10 @@ func CompleteResources(f genericclioptions.RESTClientGetter, kinds ...string) co
 				prefix = k.aliases[0] // "svc", as the commands' help writes it
 			}
 			var out []cobra.Completion
+			// Shells keep only candidates that start with the typed
+			// text, so "web" completes nothing: type svc/ (or <TAB>).
 			for _, n := range listNames(ctxOf(cmd), f, k, "") {
-				if c := prefix + "/" + n; strings.HasPrefix(c, toComplete) || strings.HasPrefix(n, toComplete) {
+				if c := prefix + "/" + n; strings.HasPrefix(c, toComplete) {
 					out = append(out, c)
 				}
 			}

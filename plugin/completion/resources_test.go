@@ -82,7 +82,8 @@ func TestCompleteResources(t *testing.T) {
 		directive  cobra.ShellCompDirective
 	}{
 		{"one kind: KIND/NAME (a bare name would be read as a type), sorted", Services, nil, "", []string{"svc/books", "svc/web-db", "svc/webapp"}, cobra.ShellCompDirectiveNoFileComp},
-		{"one kind: a typed name prefix", Services, nil, "web", []string{"svc/web-db", "svc/webapp"}, cobra.ShellCompDirectiveNoFileComp},
+		{"one kind: the start of svc/", Services, nil, "sv", []string{"svc/books", "svc/web-db", "svc/webapp"}, cobra.ShellCompDirectiveNoFileComp},
+		{"one kind: a bare name completes nothing (shells filter by prefix)", Services, nil, "web", nil, cobra.ShellCompDirectiveNoFileComp},
 		{"one kind: kind/name form keeps the typed kind", Services, nil, "svc/w", []string{"svc/web-db", "svc/webapp"}, cobra.ShellCompDirectiveNoFileComp},
 		{"several kinds: kind prefixes first", Workloads, nil, "", []string{"deployment/", "statefulset/", "daemonset/", "replicaset/", "replicationcontroller/", "job/", "cronjob/", "pod/"}, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace},
 		{"several kinds: kind prefix filter", Workloads, nil, "d", []string{"deployment/", "daemonset/"}, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace},
@@ -92,7 +93,7 @@ func TestCompleteResources(t *testing.T) {
 		{"kind not allowed for this command", Services, nil, "deploy/", nil, cobra.ShellCompDirectiveNoFileComp},
 		{"unknown kind", Workloads, nil, "widget/", nil, cobra.ShellCompDirectiveNoFileComp},
 		{"empty list from the cluster", Workloads, nil, "ds/", nil, cobra.ShellCompDirectiveNoFileComp},
-		{"cluster-scoped kind", []string{"ns"}, nil, "link", []string{"ns/linkerd", "ns/linkerd-viz"}, cobra.ShellCompDirectiveNoFileComp},
+		{"cluster-scoped kind", []string{"ns"}, nil, "ns/link", []string{"ns/linkerd", "ns/linkerd-viz"}, cobra.ShellCompDirectiveNoFileComp},
 		{"no known kinds at all", []string{"widgets"}, nil, "", nil, cobra.ShellCompDirectiveNoFileComp},
 	}
 	for _, tt := range tests {

@@ -146,11 +146,13 @@ func otherDomain(svcs []*corev1.Service, profiles []expect.Candidate, domain str
 			example = c.Namespace + "/" + c.Name
 		}
 	}
-	if len(other) != 1 {
+	// A domain a typo away from the flag's is a misnamed profile, which
+	// name-near-miss reports, not a cluster with another domain.
+	if len(other) != 1 || profile.EditDistance(other[0], domain, 3) <= 2 {
 		return ""
 	}
-	return fmt.Sprintf("no ServiceProfile is named for --cluster-domain %s, but some are named for %s (e.g. %s): run again with --cluster-domain %s",
-		domain, other[0], cli.Escape(example), other[0])
+	return fmt.Sprintf("no ServiceProfile is named for --cluster-domain %s, but some are named for %s (e.g. %s): if that is the cluster's domain, run again with --cluster-domain %s",
+		domain, other[0], cli.Escape(cli.OneLine(example)), other[0])
 }
 
 func listServices(ctx context.Context, cs kubernetes.Interface, ns string) ([]*corev1.Service, error) {

@@ -367,7 +367,7 @@ func TestAuditClusterDomainMismatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Reports) != 0 || !strings.Contains(res.DomainMismatch, "named for cluster.local (e.g. books/"+webFQDN+"): run again with --cluster-domain cluster.local") {
+	if len(res.Reports) != 0 || !strings.Contains(res.DomainMismatch, "named for cluster.local (e.g. books/"+webFQDN+"): if that is the cluster's domain, run again with --cluster-domain cluster.local") {
 		t.Errorf("reports %d, mismatch %q", len(res.Reports), res.DomainMismatch)
 	}
 	if cli.CodeOf(incomplete(res)) != cli.ExitIncomplete {
@@ -376,6 +376,14 @@ func TestAuditClusterDomainMismatch(t *testing.T) {
 	f.cfg.ClusterDomain = "cluster.local"
 	if res, err = f.engine().Audit(context.Background(), "books", []string{"books"}); err != nil || res.DomainMismatch != "" || len(res.Reports) == 0 {
 		t.Errorf("right domain: %v, mismatch %q, %d reports", err, res.DomainMismatch, len(res.Reports))
+	}
+	// A profile a typo away from the domain is misnamed: no advice to
+	// pass the typo as --cluster-domain.
+	typo := webFixture()
+	typo.profiles = []runtime.Object{sp("books", "web.books.svc.cluster.locl", map[string]interface{}{"routes": []interface{}{route("own", "/own")}})}
+	typo.dest = &scripted{}
+	if res, err := typo.engine().Audit(context.Background(), "books", []string{"books"}); err != nil || res.DomainMismatch != "" {
+		t.Errorf("typo: %v, mismatch %q", err, res.DomainMismatch)
 	}
 }
 
