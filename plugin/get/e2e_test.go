@@ -160,9 +160,9 @@ func has(list []string, s string) bool {
 func TestCompletionOfServices(t *testing.T) {
 	setup(t)
 	// __complete parses its own arguments: global flags go after it.
-	out, _, code := run(t, "__complete", "get", "--kubeconfig", env.Kubeconfig, "-n", "books", "web")
-	if code != 0 || !strings.Contains(out, "webapp\n") || strings.Contains(out, "plain\n") {
-		t.Errorf("completion of `get web`: exit %d\n%s", code, out)
+	out, _, code := run(t, "__complete", "get", "--kubeconfig", env.Kubeconfig, "-n", "books", "svc/web")
+	if code != 0 || !strings.Contains(out, "svc/webapp\n") || strings.Contains(out, "plain\n") {
+		t.Errorf("completion of `get svc/web`: exit %d\n%s", code, out)
 	}
 	out, _, _ = run(t, "__complete", "get", "--kubeconfig", env.Kubeconfig, "svc/webapp", "-n", "foobar", "--from", "deploy/")
 	if !strings.Contains(out, "deployment/traffic") && !strings.Contains(out, "deploy/traffic") {
