@@ -67,6 +67,7 @@ func CheckPolicy(docs []*source.Document, opts PolicyOptions) []Result {
 		key  string
 	}
 	var owners []owner
+	var predicted []*gatewayv1.RouteStatus // statuses made up for routes from files
 	results := map[*source.Document]*Result{}
 	var order []*source.Document
 	fileKeys := map[string]bool{}
@@ -99,8 +100,8 @@ func CheckPolicy(docs []*source.Document, opts PolicyOptions) []Result {
 			if err != nil {
 				continue
 			}
-			if opts.AsWritten {
-				acceptAll(r.ObjectMeta, r.Spec.ParentRefs, &r.Status.RouteStatus)
+			if opts.AsWritten && acceptAll(r.ObjectMeta, r.Spec.ParentRefs, &r.Status.RouteStatus) {
+				predicted = append(predicted, &r.Status.RouteStatus)
 			}
 			c.HTTPRoutes = append(c.HTTPRoutes, r)
 		case "GRPCRoute":
@@ -108,8 +109,8 @@ func CheckPolicy(docs []*source.Document, opts PolicyOptions) []Result {
 			if err != nil {
 				continue
 			}
-			if opts.AsWritten {
-				acceptAll(r.ObjectMeta, r.Spec.ParentRefs, &r.Status.RouteStatus)
+			if opts.AsWritten && acceptAll(r.ObjectMeta, r.Spec.ParentRefs, &r.Status.RouteStatus) {
+				predicted = append(predicted, &r.Status.RouteStatus)
 			}
 			c.GRPCRoutes = append(c.GRPCRoutes, r)
 		}
@@ -125,6 +126,12 @@ func CheckPolicy(docs []*source.Document, opts PolicyOptions) []Result {
 				c.GRPCRoutes = append(c.GRPCRoutes, r)
 			}
 		}
+	}
+	// The status the controller will write for a route from the files: it
+	// accepts a Service parent only when the Service has a ClusterIP (not
+	// ExternalName, not headless), once every Service is known.
+	for _, st := range predicted {
+		rejectWithoutClusterIP(c.Services, st)
 	}
 	// The targets: every (Service, port, client namespace) a route in the
 	// files names, and every port of a Service in the files.
@@ -303,13 +310,36 @@ func backendInFiles(msg string, _ map[string]bool) bool {
 // acceptAll gives a route written in a file the Accepted=True status the
 // controller writes for each Service parent, so check judges the spec,
 // not a status that does not exist yet.
-func acceptAll(m metav1.ObjectMeta, refs []gatewayv1.ParentReference, st *gatewayv1.RouteStatus) {
+func acceptAll(m metav1.ObjectMeta, refs []gatewayv1.ParentReference, st *gatewayv1.RouteStatus) bool {
 	if len(st.Parents) > 0 {
-		return
+		return false // a status written in the file is used as written
 	}
 	for _, p := range refs {
+		ns := gatewayv1.Namespace(m.Namespace)
+		if p.Namespace == nil || *p.Namespace == "" {
+			p.Namespace = &ns // resolved now: rejectWithoutClusterIP finds the Service by it
+		}
 		st.Parents = append(st.Parents, gatewayv1.RouteParentStatus{ParentRef: p, ControllerName: "linkerd.io/policy-controller",
 			Conditions: []metav1.Condition{{Type: "Accepted", Status: metav1.ConditionTrue, Reason: "Accepted"}}})
+	}
+	return true
+}
+
+// rejectWithoutClusterIP turns a predicted Accepted=True into the
+// controller's NoMatchingParent for a Service parent without a ClusterIP
+// (reference: policy-api.md, route status).
+func rejectWithoutClusterIP(svcs []*corev1.Service, st *gatewayv1.RouteStatus) {
+	for i := range st.Parents {
+		ref := st.Parents[i].ParentRef
+		if ref.Kind == nil || string(*ref.Kind) != "Service" || ref.Namespace == nil {
+			continue
+		}
+		s := findService(svcs, string(*ref.Namespace), string(ref.Name))
+		if s == nil || (s.Spec.Type != corev1.ServiceTypeExternalName && s.Spec.ClusterIP != corev1.ClusterIPNone) {
+			continue
+		}
+		st.Parents[i].Conditions = []metav1.Condition{{Type: "Accepted", Status: metav1.ConditionFalse, Reason: "NoMatchingParent",
+			Message: "parent service must have a ClusterIP"}}
 	}
 }
 

@@ -50,12 +50,21 @@ func TestCheckPolicyPortlessParent(t *testing.T) {
 		}
 	}
 
-	// A Service without ports (ExternalName) in the files: judged on every
-	// port, and no port-not-on-service about a made-up port.
+	// An ExternalName or headless parent in the files: the controller
+	// accepts no route for a Service without a ClusterIP (NoMatchingParent),
+	// so the route is not accepted, and no port-not-on-service about a
+	// made-up port.
 	ext := "apiVersion: v1\nkind: Service\nmetadata: {name: books, namespace: booksapp}\nspec: {type: ExternalName, externalName: example.org}\n"
-	is = checkPolicyString(t, ext+"---\n"+bad)
-	if len(issuesOf(Result{Issues: is}, CodeRouteDroppedByController)) != 1 || len(issuesOf(Result{Issues: is}, CodePortNotOnService)) != 0 {
-		t.Errorf("port-less route on a Service without ports: %+v", is)
+	headless := "apiVersion: v1\nkind: Service\nmetadata: {name: books, namespace: booksapp}\nspec: {clusterIP: None, ports: [{port: 7001}]}\n"
+	for _, parent := range []string{ext, headless} {
+		is = checkPolicyString(t, parent+"---\n"+bad)
+		na := issuesOf(Result{Issues: is}, CodeRouteNotAccepted)
+		if len(na) == 0 || !strings.Contains(na[0].Message, "parent service must have a ClusterIP") || len(issuesOf(Result{Issues: is}, CodePortNotOnService)) != 0 {
+			t.Errorf("route on a Service without a ClusterIP: %+v", is)
+		}
+	}
+	if na := issuesOf(Result{Issues: checkPolicyString(t, svc+"---\n"+bad)}, CodeRouteNotAccepted); len(na) != 0 {
+		t.Errorf("near miss: a Service with a ClusterIP accepts the route: %+v", na)
 	}
 
 	// No catch-all: true on every port the route applies to.
