@@ -158,20 +158,79 @@ type watchStream struct {
 }
 
 // pending is a ServiceProfile change waiting for the pushes it calls for.
-type pending struct {
-	obj    WatchObject
-	report int
-	seen   time.Time
-	// expect: ports whose served profile must change (drift between the
-	// new prediction and what is served); others may get a push anyway
-	// (a new version of the object in effect).
-	expect  map[string]bool
-	waiting map[string]bool // ports not pushed yet
+// awaited is a change (ServiceProfile or route) waiting for the pushes it
+// should bring, one per stream (waiting, by stream key).
+type awaited struct {
+	obj     WatchObject
+	report  int
+	seen    time.Time
+	waiting map[string]bool // streams not pushed yet
 	timer   *time.Timer
 	// late: --timeout passed; a push that comes after all is still
 	// matched with the change (and said to be late).
 	late bool
 }
+
+// claim takes, for one push on stream key of report, every change in
+// list still waiting for it: the push carries the state after all of them,
+// so the latest explains it and the earlier ones were in the same push.
+// Each is released from key, and dropped from list once nothing else
+// waits for it. ok is false when no change waits.
+func claim[P any](list *[]P, base func(P) *awaited, report int, key string) (latest P, earlier []P, ok bool) {
+	var claimed []P
+	for _, p := range *list {
+		if a := base(p); a.report == report && a.waiting[key] {
+			claimed = append(claimed, p)
+		}
+	}
+	if len(claimed) == 0 {
+		return latest, nil, false
+	}
+	for _, p := range claimed {
+		a := base(p)
+		delete(a.waiting, key)
+		if len(a.waiting) == 0 {
+			a.timer.Stop()
+			for i, q := range *list {
+				if base(q) == a {
+					*list = append((*list)[:i], (*list)[i+1:]...)
+					break
+				}
+			}
+		}
+	}
+	return claimed[len(claimed)-1], claimed[:len(claimed)-1], true
+}
+
+// pushWhen says when a push came, after the change it is matched with.
+func (w *watcher) pushWhen(latency time.Duration, why string) string {
+	switch {
+	case why == "late":
+		return fmt.Sprintf("late, after %s (beyond --timeout %s)", fmtMs(latency), w.o.Dest.Timeout)
+	case latency < 0:
+		return fmt.Sprintf("%s before the API watch delivered the change", fmtMs(-latency))
+	}
+	return fmt.Sprintf("after %s", fmtMs(latency))
+}
+
+// sameAs prints the line of a change that was in a push matched with a
+// later one (claim's earlier); head names the change.
+func (w *watcher) sameAs(a *awaited, head string, api string, port uint32, at time.Time) {
+	ms := float64(at.Sub(a.seen).Microseconds()) / 1000
+	msg := fmt.Sprintf("%s -> in the same push as the later change below (port %d)", head, port)
+	obj := a.obj
+	w.line(WatchEvent{Time: w.stamp(w.now()), Type: EventPushed, API: api, Service: w.service(a.report), Port: port, Object: &obj, LatencyMs: &ms, Message: msg}, msg)
+}
+
+type pending struct {
+	awaited
+	// expect: ports whose served profile must change (drift between the
+	// new prediction and what is served); others may get a push anyway
+	// (a new version of the object in effect).
+	expect map[string]bool
+}
+
+func (p *pending) base() *awaited { return &p.awaited }
 
 type heldPush struct {
 	stream *watchStream
@@ -516,30 +575,9 @@ func (w *watcher) port(s *watchStream) uint32 { return w.reports[s.report].Ports
 // deliver the change a moment after the destination's informer).
 func (w *watcher) push(ctx context.Context, m watchMsg) error {
 	s := m.stream
-	var matched *pending
-	for i := len(w.pending) - 1; i >= 0; i-- {
-		if p := w.pending[i]; p.report == s.report && p.waiting[s.path] {
-			matched = p
-			break
-		}
-	}
-	if matched != nil {
-		for _, p := range append([]*pending{}, w.pending...) {
-			if p.report != s.report || !p.waiting[s.path] {
-				continue
-			}
-			delete(p.waiting, s.path)
-			if len(p.waiting) == 0 {
-				p.timer.Stop()
-				w.dropPending(p)
-			}
-			if p == matched {
-				continue
-			}
-			ms := float64(m.at.Sub(p.seen).Microseconds()) / 1000
-			msg := fmt.Sprintf("ServiceProfile %s/%s %s%s -> in the same push as the later change below (port %d)", p.obj.Namespace, p.obj.Name, p.obj.Event, rv(p.obj), w.port(s))
-			obj := p.obj
-			w.line(WatchEvent{Time: w.stamp(w.now()), Type: EventPushed, Service: w.service(s.report), Port: w.port(s), Object: &obj, LatencyMs: &ms, Message: msg}, msg)
+	if matched, earlier, ok := claim(&w.pending, (*pending).base, s.report, s.path); ok {
+		for _, p := range earlier {
+			w.sameAs(&p.awaited, fmt.Sprintf("ServiceProfile %s/%s %s%s", p.obj.Namespace, p.obj.Name, p.obj.Event, rv(p.obj)), "", w.port(s), m.at)
 		}
 		prev := w.latest[s.path]
 		w.latest[s.path] = m.msg
@@ -593,7 +631,7 @@ func (w *watcher) dropPending(p *pending) bool { return remove(&w.pending, p) }
 // Service are matched with it at once; the others are awaited for
 // --timeout (see expire).
 func (w *watcher) change(ctx context.Context, m watchMsg) error {
-	p := &pending{obj: m.obj, report: m.report, seen: m.at, expect: map[string]bool{}, waiting: map[string]bool{}}
+	p := &pending{awaited: awaited{obj: m.obj, report: m.report, seen: m.at, waiting: map[string]bool{}}, expect: map[string]bool{}}
 	for _, s := range w.streams {
 		if s.report == m.report {
 			p.waiting[s.path] = true
@@ -686,14 +724,7 @@ func (w *watcher) emitChange(ctx context.Context, s *watchStream, obj *WatchObje
 	if obj != nil {
 		ms := float64(latency.Microseconds()) / 1000
 		ev.Type, ev.Object, ev.LatencyMs = EventPushed, obj, &ms
-		when := fmt.Sprintf("after %s", fmtMs(latency))
-		switch {
-		case why == "late":
-			when = fmt.Sprintf("late, after %s (beyond --timeout %s)", fmtMs(latency), w.o.Dest.Timeout)
-		case latency < 0:
-			when = fmt.Sprintf("%s before the API watch delivered the change", fmtMs(-latency))
-		}
-		head = fmt.Sprintf("ServiceProfile %s/%s %s%s -> destination pushed %s (port %d)", obj.Namespace, obj.Name, obj.Event, rv(*obj), when, port)
+		head = fmt.Sprintf("ServiceProfile %s/%s %s%s -> destination pushed %s (port %d)", obj.Namespace, obj.Name, obj.Event, rv(*obj), w.pushWhen(latency, why), port)
 	} else {
 		ev.Type = EventPush
 		head = fmt.Sprintf("destination pushed an update for port %d", port)

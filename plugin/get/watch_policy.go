@@ -63,14 +63,11 @@ func policyKey(spec *outbound.TrafficSpec) string {
 }
 
 // polPending is a route change waiting for the policy pushes it calls for.
-type polPending struct {
-	obj     WatchObject
-	report  int
-	seen    time.Time
-	waiting map[string]bool // policy streams not pushed yet
-	timer   *time.Timer
-	late    bool
-}
+// polPending is a route change waiting for the policy pushes it should
+// bring (waiting: policy streams by key).
+type polPending struct{ awaited }
+
+func (p *polPending) base() *awaited { return &p.awaited }
 
 type polHeld struct {
 	stream *policyStream
@@ -337,26 +334,22 @@ func (w *watcher) ppPort(s *policyStream) uint32 { return w.reports[s.report].Po
 
 func samePolicy(a, b *dpolicy.Policy) bool { return len(dpolicy.Diff(a, b)) == 0 }
 
-// policyPush matches a push with the oldest route change of its Service
-// still waiting for it, else holds it for a short grace (see push).
+// policyPush matches a push with the route changes of its Service
+// waiting for it, as push does (claim), else holds it for a short grace.
 func (w *watcher) policyPush(ctx context.Context, m watchMsg) error {
 	s := m.pstream
 	w.polFresh = true
-	for _, p := range w.polPending {
-		if p.report == s.report && p.waiting[s.key] {
-			delete(p.waiting, s.key)
-			prev := w.polLatest[s.key]
-			w.polLatest[s.key] = m.pol
-			if len(p.waiting) == 0 {
-				p.timer.Stop()
-				w.dropPolPending(p)
-			}
-			why := ""
-			if p.late {
-				why = "late"
-			}
-			return w.emitPolicyChange(ctx, s, &p.obj, m.at.Sub(p.seen), prev, m.pol, why)
+	if p, earlier, ok := claim(&w.polPending, (*polPending).base, s.report, s.key); ok {
+		for _, e := range earlier {
+			w.sameAs(&e.awaited, objHead(e.obj), APIPolicy, w.ppPort(s), m.at)
 		}
+		prev := w.polLatest[s.key]
+		w.polLatest[s.key] = m.pol
+		why := ""
+		if p.late {
+			why = "late"
+		}
+		return w.emitPolicyChange(ctx, s, &p.obj, m.at.Sub(p.seen), prev, m.pol, why)
 	}
 	h := &polHeld{stream: s, pol: m.pol, at: m.at, prev: w.polLatest[s.key]}
 	w.polLatest[s.key] = m.pol
@@ -380,7 +373,7 @@ func (w *watcher) dropPolPending(p *polPending) bool { return remove(&w.polPendi
 // matched with it at once, the others awaited for --timeout.
 func (w *watcher) routeChange(ctx context.Context, m watchMsg) error {
 	w.polFresh = true
-	p := &polPending{obj: m.obj, report: m.report, seen: m.at, waiting: map[string]bool{}}
+	p := &polPending{awaited{obj: m.obj, report: m.report, seen: m.at, waiting: map[string]bool{}}}
 	for _, s := range w.polStreams {
 		if s.report == m.report && !s.stopped {
 			p.waiting[s.key] = true
@@ -484,14 +477,7 @@ func (w *watcher) emitPolicyChange(ctx context.Context, s *policyStream, obj *Wa
 	if obj != nil {
 		ms := float64(latency.Microseconds()) / 1000
 		ev.Type, ev.Object, ev.LatencyMs = EventPushed, obj, &ms
-		when := fmt.Sprintf("after %s", fmtMs(latency))
-		switch {
-		case why == "late":
-			when = fmt.Sprintf("late, after %s (beyond --timeout %s)", fmtMs(latency), w.o.Dest.Timeout)
-		case latency < 0:
-			when = fmt.Sprintf("%s before the API watch delivered the change", fmtMs(-latency))
-		}
-		head = fmt.Sprintf("%s -> policy controller pushed %s (port %d)", objHead(*obj), when, port)
+		head = fmt.Sprintf("%s -> policy controller pushed %s (port %d)", objHead(*obj), w.pushWhen(latency, why), port)
 	} else {
 		ev.Type = EventPush
 		head = fmt.Sprintf("policy controller pushed an update for port %d", port)
